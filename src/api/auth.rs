@@ -1,0 +1,229 @@
+//! Sign-in, token refresh (rotating, with re-use detection) and sign-out.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::api::extract::JsonBody;
+use crate::auth::{password, refresh};
+use crate::domain::accounts::normalise_email;
+use crate::domain::throttle::{retry_after, ThrottlePolicy};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Single use: exchange it at /auth/refresh for a new pair.
+    pub refresh_token: String,
+}
+
+const BAD_CREDENTIALS: &str = "the email or password is not correct";
+const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used";
+
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+fn tokens(state: &AppState, user_id: &str, role: &str, session_id: &str, refresh_token: String) -> Result<TokenResponse, ApiError> {
+    let access_token = state
+        .keys
+        .issue(user_id, role, session_id, chrono::Utc::now())
+        .map_err(ApiError::internal)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.keys.ttl_seconds,
+        refresh_token,
+    })
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password, or a disabled account (indistinguishable)",
+         body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account or address",
+         body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+    let body = body.into_inner()?;
+    let email_key = normalise_email(&body.email);
+    let address = client_address(&req);
+    let auth = &state.settings.auth;
+    let policy = ThrottlePolicy {
+        max_failures_per_account: auth.login_max_failures_per_account,
+        max_failures_per_address: auth.login_max_failures_per_address,
+        window: Duration::seconds(auth.login_window_seconds),
+    };
+    let now = store::now();
+    let (key, addr) = (email_key.clone(), address.clone());
+    let (wait, user) = state
+        .db
+        .read(move |conn| {
+            let since = now - policy.window;
+            let account = store::login_attempts::account_failures(conn, &key, since)?;
+            let address = store::login_attempts::address_failures(conn, &addr, since)?;
+            let wait = retry_after(&policy, now, &account, &address);
+            Ok((wait, store::users::find_by_email(conn, &key)?))
+        })
+        .await?;
+    if let Some(retry_after_seconds) = wait {
+        return Err(ApiError::TooManyRequests { retry_after_seconds });
+    }
+    let candidate = body.password;
+    // Every branch pays for one hash check, so timing does not reveal whether the email exists.
+    let verified = web::block(move || match user {
+        Some(user) => {
+            let matches = password::verify(&candidate, &user.password_hash);
+            (matches && user.active).then_some(user)
+        }
+        None => {
+            password::verify_against_dummy(&candidate);
+            None
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let refresh_token = refresh::generate();
+    let refresh_digest = refresh::digest(&refresh_token);
+    let refresh_ttl = Duration::seconds(auth.refresh_token_ttl_seconds);
+    let signed_in = verified.clone();
+    let session_id = state
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            store::login_attempts::record(conn, &email_key, &address, signed_in.is_some(), now)?;
+            let Some(user) = signed_in else {
+                return Ok(None);
+            };
+            let session_id = store::new_id();
+            store::sessions::create(conn, &session_id, &user.id, now)?;
+            store::sessions::add_refresh_token(conn, &session_id, &refresh_digest, now, now + refresh_ttl)?;
+            Ok(Some(session_id))
+        })
+        .await?;
+    match (verified, session_id) {
+        (Some(user), Some(session_id)) => {
+            tracing::info!(user_id = %user.id, "signed in");
+            Ok(web::Json(tokens(&state, &user.id, &user.role, &session_id, refresh_token)?))
+        }
+        _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS.into())),
+    }
+}
+
+/// What a refresh attempt found; a re-use is reported only after the
+/// revocation it causes has been committed.
+enum RefreshOutcome {
+    Rotated { user_id: String, role: String, session_id: String },
+    Refused,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access token and a new refresh token; the one sent is spent", body = TokenResponse),
+        (status = 401, description = "Invalid, expired or re-used refresh token; re-use ends the whole session",
+         body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn refresh_tokens(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+    let body = body.into_inner()?;
+    let presented = refresh::digest(&body.refresh_token);
+    let next_token = refresh::generate();
+    let next_digest = refresh::digest(&next_token);
+    let refresh_ttl = Duration::seconds(state.settings.auth.refresh_token_ttl_seconds);
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let Some(found) = store::sessions::find_refresh(conn, &presented)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            let session_id = found.token.session_id.clone();
+            if found.session_revoked {
+                return Ok(RefreshOutcome::Refused);
+            }
+            if !store::sessions::spend_refresh(conn, &found.token.id, now)? {
+                // A spent token came back: someone holds a copy. End the family.
+                tracing::warn!(session_id = %session_id, "refresh token re-used; session revoked");
+                store::sessions::revoke(conn, &session_id, "refresh token re-used", now)?;
+                return Ok(RefreshOutcome::Refused);
+            }
+            if found.token.expires_at <= now {
+                return Ok(RefreshOutcome::Refused);
+            }
+            let Some(role) = store::sessions::live_role(conn, &found.user_id, &session_id)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            store::sessions::add_refresh_token(conn, &session_id, &next_digest, now, now + refresh_ttl)?;
+            Ok(RefreshOutcome::Rotated {
+                user_id: found.user_id,
+                role,
+                session_id,
+            })
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated {
+            user_id,
+            role,
+            session_id,
+        } => Ok(web::Json(tokens(&state, &user_id, &role, &session_id, next_token)?)),
+        RefreshOutcome::Refused => Err(ApiError::Unauthorized(BAD_REFRESH.into())),
+    }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "The session has ended: its refresh and access tokens no longer work. \
+        An unknown token is accepted too, so the answer reveals nothing."))
+)]
+pub async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner()?;
+    let presented = refresh::digest(&body.refresh_token);
+    state
+        .db
+        .write(move |conn| {
+            if let Some(found) = store::sessions::find_refresh(conn, &presented)? {
+                store::sessions::revoke(conn, &found.token.session_id, "signed out", store::now())?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,118 @@
+//! The OpenAPI document, generated from the handlers' annotations. Common
+//! error responses are added here, in one place, from each operation's shape.
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as OpenApiDoc, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::{auth, me, ops, teams, users};
+use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "NRU Helpdesk API",
+        description = "Guidance requests for a national response unit. Errors are RFC 9457 \
+            application/problem+json; lists use cursor pagination (`limit`, `cursor` → `next_cursor`).",
+    ),
+    paths(
+        auth::login, auth::refresh_tokens, auth::logout,
+        me::me, me::set_availability, me::change_password,
+        users::create, users::list, users::read, users::update,
+        users::disable, users::enable, users::set_password,
+        teams::create, teams::list, teams::read,
+        ops::healthz, ops::readyz,
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&CommonResponses),
+    tags(
+        (name = "auth", description = "Sign-in and tokens"),
+        (name = "me", description = "Your own account"),
+        (name = "users", description = "Users administration (admin)"),
+        (name = "teams", description = "Teams"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as YAML, exactly as checked in at the repository root.
+pub fn openapi_yaml() -> String {
+    ApiDoc::openapi()
+        .to_yaml()
+        .unwrap_or_else(|e| format!("# the OpenAPI document could not be rendered: {e}\n"))
+}
+
+struct CommonResponses;
+
+const RESPONSES: &[(&str, &str, &str)] = &[
+    ("400", "BadRequest", "The request could not be read: malformed JSON or a bad query parameter (named in `errors`)"),
+    ("401", "Unauthorized", "No valid access token: missing, expired, tampered, or its session has ended"),
+    ("403", "Forbidden", "Your role may not do this"),
+    ("404", "NotFound", "No such resource, or not one you may see"),
+    ("413", "PayloadTooLarge", "The body is larger than the configured limit"),
+    ("415", "UnsupportedMediaType", "The body must be application/json"),
+    ("422", "ValidationError", "Invalid fields, each named in `errors`"),
+    ("500", "InternalError", "An unexpected error; details are in the server log"),
+    ("503", "ServiceUnavailable", "The database is unreachable; retry shortly"),
+];
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        for (status, name, description) in RESPONSES {
+            let mut response = ResponseBuilder::new().description(*description).content(
+                PROBLEM_CONTENT_TYPE,
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            );
+            if *status == "401" {
+                response = response.header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new().description(Some("Always `Bearer`")).build(),
+                );
+            }
+            components.responses.insert((*name).to_owned(), RefOr::T(response.build()));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common_responses(operation);
+            }
+        }
+    }
+}
+
+fn add_common_responses(operation: &mut Operation) {
+    let params = operation.parameters.as_deref().unwrap_or_default();
+    let has_query = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+    let has_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_body = operation.request_body.is_some();
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let wanted = |status: &str| match status {
+        "400" => has_query || has_body,
+        "401" | "403" => secured,
+        "404" => has_path,
+        "413" | "415" | "422" => has_body,
+        _ => true,
+    };
+    for (status, name, _) in RESPONSES {
+        if wanted(status) {
+            operation
+                .responses
+                .responses
+                .entry((*status).to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Request extractors that turn bad input into problem+json naming the field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use validator::Validate;
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body: `application/json` only, size-limited, unknown fields refused
+/// (by `deny_unknown_fields` on the type), then checked with `Validate`.
+///
+/// The outcome is held, not raised, so a handler authorizes first and only
+/// then learns whether the body was good: callers without rights never learn
+/// anything from validation messages.
+pub struct JsonBody<T>(Result<T, ApiError>);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T> FromRequest for JsonBody<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move { Ok(JsonBody(read_json(content_type_ok, limit, body).await)) })
+    }
+}
+
+async fn read_json<T, F>(content_type_ok: bool, limit: usize, body: F) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + Validate,
+    F: Future<Output = Result<web::Bytes, actix_web::Error>>,
+{
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the body must be JSON sent as Content-Type: application/json".into(),
+                ));
+            }
+            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
+                413 => ApiError::PayloadTooLarge(limit),
+                _ => ApiError::BadRequest {
+                    detail: "the request body could not be read".into(),
+                    errors: Vec::new(),
+                },
+            })?;
+            let value = parse_json::<T>(&bytes)?;
+            value.validate()?;
+            Ok(value)
+}
+
+const DEFAULT_LIMIT: usize = 65_536;
+
+/// The body limit the app enforces (through `PayloadConfig`), kept for messages.
+pub struct BodyLimit(pub usize);
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = field_of(e.path().to_string(), &e.inner().to_string());
+        let message = strip_position(&e.inner().to_string());
+        match e.inner().classify() {
+            serde_json::error::Category::Data => ApiError::Validation(vec![FieldError::new(field, message)]),
+            _ => ApiError::BadRequest {
+                detail: format!("malformed JSON: {message}"),
+                errors: Vec::new(),
+            },
+        }
+    })
+}
+
+/// A query string, unknown parameters refused, then checked with `Validate`;
+/// held like [`JsonBody`] so authorization comes first.
+pub struct QueryParams<T>(Result<T, ApiError>);
+
+impl<T> QueryParams<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T> FromRequest for QueryParams<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(QueryParams(parse_query(req.query_string()))))
+    }
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit null (`Some(None)`).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner().to_string();
+        ApiError::bad_query(field_of(e.path().to_string(), &inner), inner)
+    })?;
+    value.validate().map_err(|e| match ApiError::from(e) {
+        ApiError::Validation(errors) => ApiError::BadRequest {
+            detail: errors
+                .iter()
+                .map(|e| format!("query parameter `{}`: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            errors,
+        },
+        other => other,
+    })?;
+    Ok(value)
+}
+
+/// The field a serde error is about: its path, or for missing/unknown fields
+/// the name serde quotes in backticks.
+fn field_of(path: String, message: &str) -> String {
+    let quoted = || message.split('`').nth(1).map(str::to_owned);
+    if message.starts_with("missing field") || message.starts_with("unknown field") {
+        if let Some(name) = quoted() {
+            return if path == "." { name } else { format!("{path}.{name}") };
+        }
+    }
+    if path == "." {
+        "body".to_owned()
+    } else {
+        path
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[validate(length(min = 1, max = 5))]
+        name: String,
+        #[allow(dead_code)]
+        age: Option<u8>,
+    }
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(errors) | ApiError::BadRequest { errors, .. } => {
+                errors.into_iter().map(|e| e.field).collect()
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_missing_and_mistyped_fields_are_named() {
+        assert_eq!(fields(parse_json::<Body>(br#"{"name":"a","extra":1}"#).unwrap_err()), ["extra"]);
+        assert_eq!(fields(parse_json::<Body>(br#"{"age":1}"#).unwrap_err()), ["name"]);
+        assert_eq!(fields(parse_json::<Body>(br#"{"name":"a","age":"x"}"#).unwrap_err()), ["age"]);
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<Body>(b"{not json").unwrap_err(),
+            ApiError::BadRequest { .. }
+        ));
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        assert_eq!(fields(parse_query::<Body>("name=toolong").unwrap_err()), ["name"]);
+        assert_eq!(fields(parse_query::<Body>("name=a&x=1").unwrap_err()), ["x"]);
+        assert!(parse_query::<Body>("name=a&age=3").is_ok());
+    }
+}

@@ -1,0 +1,111 @@
+//! The signed-in person's own account.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::accounts::{self, AccountChanges};
+use crate::api::extract::JsonBody;
+use crate::api::hash_password;
+use crate::api::users::{check_password, User};
+use crate::auth::{password, Caller};
+use crate::domain::accounts::Role;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAvailability {
+    /// Whether you take new work now.
+    pub available: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub current_password: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256, pattern = r"\S")]
+    pub new_password: String,
+}
+
+async fn load(state: &AppState, user_id: String) -> Result<User, ApiError> {
+    let record = state
+        .db
+        .read(move |conn| store::users::load_record(conn, &user_id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    User::try_from(record)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "me",
+    responses((status = 200, description = "Your account", body = User)),
+    security(("bearer" = []))
+)]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<User>, ApiError> {
+    Ok(web::Json(load(&state, caller.user_id).await?))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/me/availability", tag = "me",
+    request_body = SetAvailability,
+    responses((status = 200, description = "Your account, updated", body = User)),
+    security(("bearer" = []))
+)]
+pub async fn set_availability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<SetAvailability>,
+) -> Result<web::Json<User>, ApiError> {
+    caller.require(&[Role::Specialist, Role::Coordinator])?;
+    let body = body.into_inner()?;
+    let changes = AccountChanges {
+        available: Some(body.available),
+        ..Default::default()
+    };
+    let record = state
+        .db
+        .write(move |conn| accounts::update(conn, &caller.user_id, &caller.user_id, &changes))
+        .await?;
+    Ok(web::Json(User::try_from(record)?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/me/password", tag = "me",
+    request_body = ChangePassword,
+    responses((status = 204, description = "Changed; your other sessions have ended")),
+    security(("bearer" = []))
+)]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner()?;
+    check_password("new_password", &body.new_password)?;
+    let user_id = caller.user_id.clone();
+    let stored = state
+        .db
+        .read(move |conn| store::users::find(conn, &user_id))
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .password_hash;
+    let current = body.current_password;
+    let matches = web::block(move || password::verify(&current, &stored))
+        .await
+        .map_err(ApiError::internal)?;
+    if !matches {
+        return Err(ApiError::field("current_password", "is not your current password"));
+    }
+    let hash = hash_password(body.new_password).await?;
+    state
+        .db
+        .write(move |conn| accounts::set_password_hash(conn, &caller.user_id, hash, Some(&caller.session_id)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

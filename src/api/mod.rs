@@ -1,0 +1,77 @@
+//! HTTP handlers, one module per resource, and the route table.
+
+pub mod auth;
+pub mod doc;
+pub mod extract;
+pub mod me;
+pub mod ops;
+pub mod pagination;
+pub mod teams;
+pub mod users;
+
+use actix_web::{web, HttpResponse, Route};
+
+use crate::error::ApiError;
+
+/// Hashes off the async executor: argon2id is deliberately slow.
+pub(crate) async fn hash_password(password: String) -> Result<String, ApiError> {
+    web::block(move || crate::auth::password::hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// `validator` rule: text must contain something besides white space.
+pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        let mut error = validator::ValidationError::new("blank");
+        error.message = Some("must not be blank".into());
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// A resource whose other methods get 405 with an `Allow` header.
+fn resource(path: &str, allow: &'static str, routes: Vec<Route>) -> actix_web::Resource {
+    let mut resource = web::resource(path);
+    for route in routes {
+        resource = resource.route(route);
+    }
+    resource.default_service(web::to(move || async move {
+        Err::<HttpResponse, ApiError>(ApiError::MethodNotAllowed(allow))
+    }))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/healthz", "GET", vec![web::get().to(ops::healthz)]))
+        .service(resource("/readyz", "GET", vec![web::get().to(ops::readyz)]))
+        .service(resource("/openapi.yaml", "GET", vec![web::get().to(ops::openapi_yaml)]))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/auth/login", "POST", vec![web::post().to(auth::login)]))
+                .service(resource("/auth/refresh", "POST", vec![web::post().to(auth::refresh_tokens)]))
+                .service(resource("/auth/logout", "POST", vec![web::post().to(auth::logout)]))
+                .service(resource("/me", "GET", vec![web::get().to(me::me)]))
+                .service(resource("/me/availability", "PUT", vec![web::put().to(me::set_availability)]))
+                .service(resource("/me/password", "POST", vec![web::post().to(me::change_password)]))
+                .service(resource(
+                    "/users",
+                    "GET, POST",
+                    vec![web::get().to(users::list), web::post().to(users::create)],
+                ))
+                .service(resource(
+                    "/users/{id}",
+                    "GET, PATCH",
+                    vec![web::get().to(users::read), web::patch().to(users::update)],
+                ))
+                .service(resource("/users/{id}/disable", "POST", vec![web::post().to(users::disable)]))
+                .service(resource("/users/{id}/enable", "POST", vec![web::post().to(users::enable)]))
+                .service(resource("/users/{id}/password", "PUT", vec![web::put().to(users::set_password)]))
+                .service(resource(
+                    "/teams",
+                    "GET, POST",
+                    vec![web::get().to(teams::list), web::post().to(teams::create)],
+                ))
+                .service(resource("/teams/{id}", "GET", vec![web::get().to(teams::read)])),
+        );
+}

@@ -1,0 +1,182 @@
+//! Short-lived HS256 access tokens, validated strictly.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::AuthSettings;
+
+/// Marks an access token so no other kind of token can pass as one.
+pub const ACCESS_TOKEN_TYPE: &str = "access";
+const LEEWAY_SECONDS: u64 = 10;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+    /// The sign-in session (refresh-token family) this token belongs to.
+    pub sid: String,
+    pub typ: String,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    pub ttl_seconds: i64,
+}
+
+impl TokenKeys {
+    pub fn new(settings: &AuthSettings) -> TokenKeys {
+        let secret = settings.jwt_secret.expose().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl_seconds: settings.access_token_ttl_seconds,
+        }
+    }
+
+    pub fn issue(&self, user_id: &str, role: &str, session_id: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let claims = Claims {
+            sub: user_id.to_owned(),
+            role: role.to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + self.ttl_seconds,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: uuid::Uuid::now_v7().to_string(),
+            sid: session_id.to_owned(),
+            typ: ACCESS_TOKEN_TYPE.to_owned(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("token signing failed: {e}"))
+    }
+
+    /// Checks signature, algorithm, expiry, issuer, audience and token kind.
+    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
+        if data.claims.typ != ACCESS_TOKEN_TYPE {
+            return Err("not an access token".into());
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use base64::Engine;
+
+    fn settings() -> AuthSettings {
+        AuthSettings {
+            jwt_secret: Secret::new("a-test-secret-that-is-long-enough-123"),
+            issuer: "nru-helpdesk".into(),
+            audience: "nru-helpdesk-api".into(),
+            access_token_ttl_seconds: 900,
+            refresh_token_ttl_seconds: 3600,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_window_seconds: 900,
+        }
+    }
+
+    fn b64(value: &serde_json::Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    #[test]
+    fn issued_token_verifies_with_its_claims() {
+        let keys = TokenKeys::new(&settings());
+        let token = keys.issue("user-1", "admin", "sess-1", Utc::now()).unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(claims.sub, "user-1");
+        assert_eq!(claims.sid, "sess-1");
+        assert_eq!(claims.exp - claims.iat, 900);
+    }
+
+    #[test]
+    fn expired_token_is_refused_beyond_the_leeway() {
+        let keys = TokenKeys::new(&settings());
+        let long_ago = Utc::now() - chrono::Duration::seconds(900 + 60);
+        let token = keys.issue("user-1", "admin", "sess-1", long_ago).unwrap();
+        assert!(keys.verify(&token).is_err());
+    }
+
+    #[test]
+    fn wrong_audience_issuer_or_secret_is_refused() {
+        let keys = TokenKeys::new(&settings());
+        let mut other = settings();
+        other.audience = "someone-else".into();
+        let token = TokenKeys::new(&other).issue("u", "admin", "s", Utc::now()).unwrap();
+        assert!(keys.verify(&token).is_err());
+
+        let mut other = settings();
+        other.issuer = "someone-else".into();
+        let token = TokenKeys::new(&other).issue("u", "admin", "s", Utc::now()).unwrap();
+        assert!(keys.verify(&token).is_err());
+
+        let mut other = settings();
+        other.jwt_secret = Secret::new("another-secret-that-is-long-enough-456");
+        let token = TokenKeys::new(&other).issue("u", "admin", "s", Utc::now()).unwrap();
+        assert!(keys.verify(&token).is_err());
+    }
+
+    #[test]
+    fn unsigned_alg_none_token_is_refused() {
+        let keys = TokenKeys::new(&settings());
+        let token = keys.issue("u", "admin", "s", Utc::now()).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let forged = format!("{}.{payload}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})));
+        assert!(keys.verify(&forged).is_err());
+    }
+
+    #[test]
+    fn tampered_payload_is_refused() {
+        let keys = TokenKeys::new(&settings());
+        let token = keys.issue("u", "practitioner", "s", Utc::now()).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let now = Utc::now().timestamp();
+        let forged_payload = b64(&serde_json::json!({
+            "sub": "u", "role": "admin", "iat": now, "exp": now + 900,
+            "iss": "nru-helpdesk", "aud": "nru-helpdesk-api", "jti": "j", "sid": "s", "typ": "access"
+        }));
+        let forged = format!("{}.{forged_payload}.{}", parts[0], parts[2]);
+        assert!(keys.verify(&forged).is_err());
+    }
+
+    #[test]
+    fn a_signed_token_of_another_kind_is_refused() {
+        let keys = TokenKeys::new(&settings());
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: "u".into(),
+            role: "admin".into(),
+            iat: now,
+            exp: now + 900,
+            iss: "nru-helpdesk".into(),
+            aud: "nru-helpdesk-api".into(),
+            jti: "j".into(),
+            sid: "s".into(),
+            typ: "refresh".into(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert_eq!(keys.verify(&token).unwrap_err(), "not an access token");
+    }
+}

@@ -1,0 +1,9 @@
+//! Sign-in building blocks: password hashing, access tokens, refresh tokens,
+//! and the extractor that turns a bearer token into a caller.
+
+pub mod extractor;
+pub mod jwt;
+pub mod password;
+pub mod refresh;
+
+pub use extractor::Caller;

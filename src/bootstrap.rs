@@ -1,0 +1,141 @@
+//! First-start admin account and the demo seed.
+
+use diesel::Connection;
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::accounts::{self, NewAccount};
+use crate::auth::password;
+use crate::config::BootstrapSettings;
+use crate::db::{Db, DbConnection};
+use crate::domain::accounts::{password_problem, Organisation, Region, Role, Skill};
+use crate::error::ApiError;
+use crate::store::{self, teams::TeamRow};
+
+/// A random password for generated accounts: 20 alphanumerics, ~119 bits.
+pub fn generate_password() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
+}
+
+fn admin_exists(conn: &mut DbConnection) -> Result<bool, ApiError> {
+    use diesel::prelude::*;
+    let count: i64 = crate::db::schema::users::table
+        .filter(crate::db::schema::users::role.eq(Role::Admin.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Creates the first admin when there is none: with the configured password,
+/// or with a generated one printed once to the console.
+pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()> {
+    let mut conn = db.blocking_writer()?;
+    if admin_exists(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))? {
+        return Ok(());
+    }
+    let email = settings.admin_email.trim();
+    if email.is_empty() || !email.contains('@') {
+        anyhow::bail!("bootstrap.admin_email: must be an email address to create the first admin");
+    }
+    let configured = settings.admin_password.expose();
+    let (secret, generated) = if configured.is_empty() {
+        (generate_password(), true)
+    } else {
+        if let Some(problem) = password_problem(configured) {
+            anyhow::bail!("bootstrap.admin_password: {problem}");
+        }
+        (configured.to_owned(), false)
+    };
+    let hash = password::hash(&secret)?;
+    let account = NewAccount {
+        email: email.to_owned(),
+        display_name: "Administrator".to_owned(),
+        role: Role::Admin,
+        organisation: None,
+        region: None,
+        skills: Vec::new(),
+        team_ids: Vec::new(),
+        available: false,
+        max_open_requests: None,
+    };
+    conn.transaction(|conn| accounts::create(conn, &account, hash))
+        .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+    tracing::info!("first admin account created");
+    if generated {
+        println!("\n  First start: an admin account was created.\n    email:    {email}\n    password: {secret}\n  It is shown only this once; sign in and change it (POST /api/v1/me/password).\n");
+    }
+    Ok(())
+}
+
+/// One account of each role and a team per area of expertise, for trying every flow.
+pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
+    let mut conn = db.blocking_writer()?;
+    let secret = generate_password();
+    let hash = password::hash(&secret)?;
+    let accounts = conn
+        .transaction(|conn| {
+            if store::users::find_by_email(conn, "specialist@nru.local")?.is_some() {
+                return Err(ApiError::conflict("the demo data is already present"));
+            }
+            let mut team_ids = Vec::new();
+            for (name, description) in [
+                ("Crime and justice", "Policing, courts and youth justice"),
+                ("Health", "Health services and safeguarding in health settings"),
+                ("Education and communities", "Schools, colleges and community settings"),
+                ("Transitions to adulthood", "Young people moving to adult services"),
+            ] {
+                let row = TeamRow {
+                    id: store::new_id(),
+                    name: name.to_owned(),
+                    name_key: store::teams::name_key(name),
+                    description: Some(description.to_owned()),
+                    created_at: store::now(),
+                };
+                store::teams::insert(conn, &row)?;
+                team_ids.push(row.id);
+            }
+            let people = [
+                NewAccount {
+                    email: "practitioner@nru.local".into(),
+                    display_name: "Pat Practitioner".into(),
+                    role: Role::Practitioner,
+                    organisation: Some(Organisation::Police),
+                    region: Some(Region::London),
+                    skills: Vec::new(),
+                    team_ids: Vec::new(),
+                    available: false,
+                    max_open_requests: None,
+                },
+                NewAccount {
+                    email: "specialist@nru.local".into(),
+                    display_name: "Sam Specialist".into(),
+                    role: Role::Specialist,
+                    organisation: None,
+                    region: None,
+                    skills: vec![Skill::CrimeAndJustice, Skill::TransitionsToAdulthood],
+                    team_ids: vec![team_ids[0].clone(), team_ids[3].clone()],
+                    available: true,
+                    max_open_requests: Some(10),
+                },
+                NewAccount {
+                    email: "coordinator@nru.local".into(),
+                    display_name: "Chris Coordinator".into(),
+                    role: Role::Coordinator,
+                    organisation: None,
+                    region: None,
+                    skills: vec![Skill::Health],
+                    team_ids: team_ids.clone(),
+                    available: true,
+                    max_open_requests: Some(5),
+                },
+            ];
+            for person in &people {
+                accounts::create(conn, person, hash.clone())?;
+            }
+            Ok(people.into_iter().map(|p| (p.role, p.email)).collect::<Vec<_>>())
+        })
+        .map_err(|e| anyhow::anyhow!("demo seed: {e}"))?;
+    Ok(accounts
+        .into_iter()
+        .map(|(role, email)| (role, email, secret.clone()))
+        .collect())
+}

@@ -1,0 +1,211 @@
+//! The command line: serve (default), migrate, user administration, openapi, demo.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
+
+use crate::accounts::{self, NewAccount};
+use crate::auth::password;
+use crate::bootstrap::{generate_password, seed_demo};
+use crate::config::{Environment, Settings};
+use crate::db::Db;
+use crate::domain::accounts::{normalise_email, password_problem, Organisation, Region, Role};
+use crate::startup::Application;
+use crate::store;
+
+#[derive(Debug, Parser)]
+#[command(name = "nru-helpdesk", version, about = "NRU Helpdesk API server and administration")]
+pub struct Cli {
+    /// Folder holding default.toml and the APP_ENV overlay.
+    #[arg(long, global = true, default_value = "config", env = "APP_CONFIG_DIR")]
+    pub config_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the OpenAPI document (YAML).
+    Openapi,
+    /// Seed one account of each role and a few teams, and print their credentials.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from stdin with --password-stdin, else generated and printed.
+    Add(AddUser),
+    /// List accounts.
+    List,
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password and end the account's sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddUser {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    #[arg(long, value_parser = parse_organisation)]
+    pub organisation: Option<Organisation>,
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<Region>,
+    /// Read the password from standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+fn parse_with<T>(parse: fn(&str) -> Option<T>, all: &[T], name: &str, text: &str) -> Result<T, String>
+where
+    T: std::fmt::Display,
+{
+    parse(text).ok_or_else(|| {
+        let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+        format!("unknown {name} \"{text}\"; one of: {}", names.join(", "))
+    })
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    parse_with(Role::parse, Role::ALL, "role", text)
+}
+
+fn parse_organisation(text: &str) -> Result<Organisation, String> {
+    parse_with(Organisation::parse, Organisation::ALL, "organisation", text)
+}
+
+fn parse_region(text: &str) -> Result<Region, String> {
+    parse_with(Region::parse, Region::ALL, "region", text)
+}
+
+/// Reads a password from stdin, or generates one (returned with `true` so it can be shown).
+fn obtain_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if !from_stdin {
+        return Ok((generate_password(), true));
+    }
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let secret = input.trim_end_matches(['\r', '\n']).to_owned();
+    if let Some(problem) = password_problem(&secret) {
+        anyhow::bail!("password: {problem}");
+    }
+    Ok((secret, false))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.config_dir)?;
+    crate::telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => Application::build(settings)?.run_until_stopped().await?,
+        Command::Migrate => {
+            let applied = Db::connect(&settings.database)?.migrate()?;
+            println!("{applied} migration(s) applied");
+        }
+        Command::Openapi => print!("{}", crate::api::doc::openapi_yaml()),
+        Command::Demo => {
+            if settings.environment == Environment::Production {
+                anyhow::bail!("demo data is refused when APP_ENV=production");
+            }
+            let db = Db::connect(&settings.database)?;
+            db.migrate()?;
+            crate::bootstrap::ensure_admin(&db, &settings.bootstrap)?;
+            println!("Demo accounts (sign in at POST /api/v1/auth/login):");
+            for (role, email, secret) in seed_demo(&db)? {
+                println!("  {role:<13} {email:<28} {secret}");
+            }
+        }
+        Command::User(command) => run_user(&settings, command)?,
+    }
+    Ok(())
+}
+
+fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&settings.database)?;
+    db.migrate()?;
+    let mut conn = db.blocking_writer()?;
+    let fail = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    match command {
+        UserCommand::Add(add) => {
+            let (secret, generated) = obtain_password(add.password_stdin)?;
+            let account = NewAccount {
+                email: add.email,
+                display_name: add.name,
+                role: add.role,
+                organisation: add.organisation,
+                region: add.region,
+                skills: Vec::new(),
+                team_ids: Vec::new(),
+                available: false,
+                max_open_requests: None,
+            };
+            let hash = password::hash(&secret)?;
+            let record = conn
+                .transaction(|conn| accounts::create(conn, &account, hash))
+                .map_err(fail)?;
+            println!("created {} {} ({})", record.row.role, record.row.email, record.row.id);
+            if generated {
+                println!("password: {secret}");
+            }
+        }
+        UserCommand::List => {
+            let filter = store::users::UserFilter::default();
+            let mut after: Option<String> = None;
+            loop {
+                let rows = store::users::list(&mut conn, &filter, after.as_deref(), 500).map_err(fail)?;
+                for row in &rows {
+                    let state = if row.active { "active" } else { "disabled" };
+                    println!("{}  {:<13} {:<8} {}  {}", row.id, row.role, state, row.email, row.display_name);
+                }
+                match rows.last() {
+                    Some(last) if rows.len() == 500 => after = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+        }
+        UserCommand::Disable { email } => {
+            let user = store::users::find_by_email(&mut conn, &normalise_email(&email))
+                .map_err(fail)?
+                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+            // The CLI acts as the operator, not as any account.
+            conn.transaction(|conn| accounts::set_active(conn, "", &user.id, false))
+                .map_err(fail)?;
+            println!("disabled {}", user.email);
+        }
+        UserCommand::SetPassword { email, password_stdin } => {
+            let user = store::users::find_by_email(&mut conn, &normalise_email(&email))
+                .map_err(fail)?
+                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+            let (secret, generated) = obtain_password(password_stdin)?;
+            let hash = password::hash(&secret)?;
+            conn.transaction(|conn| accounts::set_password_hash(conn, &user.id, hash, None))
+                .map_err(fail)?;
+            println!("password set for {}; their sessions have ended", user.email);
+            if generated {
+                println!("password: {secret}");
+            }
+        }
+    }
+    Ok(())
+}

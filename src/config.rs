@@ -1,0 +1,203 @@
+//! Typed settings: `config/default.toml`, an optional `config/<APP_ENV>.toml`
+//! overlay, then `APP__SECTION__KEY` environment variables.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The development secret shipped in `config/default.toml`; production refuses it.
+pub const DEFAULT_JWT_SECRET: &str = "insecure-development-secret-change-me";
+const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub bootstrap: BootstrapSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub shutdown_timeout_seconds: u64,
+    pub json_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub pool_size: u32,
+    pub connect_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+    pub login_max_failures_per_account: i64,
+    pub login_max_failures_per_address: i64,
+    pub login_window_seconds: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapSettings {
+    pub admin_email: String,
+    pub admin_password: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A string that never shows itself in `Debug` or `Display` output.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Settings {
+    /// Loads settings from `<dir>/default.toml`, the overlay named by `APP_ENV`,
+    /// and the process environment.
+    pub fn load(dir: &Path) -> anyhow::Result<Settings> {
+        let env_name = std::env::var("APP_ENV").unwrap_or_else(|_| "development".into());
+        if env_name != "development" && env_name != "production" {
+            anyhow::bail!("APP_ENV must be \"development\" or \"production\", not \"{env_name}\"");
+        }
+        let raw = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")).required(true))
+            .add_source(config::File::from(dir.join(format!("{env_name}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .set_override("environment", env_name)?
+            .build()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let settings: Settings = raw
+            .try_deserialize()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Rules a valid file can still break; each message names its key.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.environment == Environment::Production {
+            let secret = self.auth.jwt_secret.expose();
+            if secret == DEFAULT_JWT_SECRET {
+                anyhow::bail!("auth.jwt_secret: the development default is refused in production; set APP__AUTH__JWT_SECRET");
+            }
+            if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
+                anyhow::bail!(
+                    "auth.jwt_secret: must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
+                );
+            }
+        }
+        if self.auth.jwt_secret.expose().is_empty() {
+            anyhow::bail!("auth.jwt_secret: must not be empty");
+        }
+        if self.auth.access_token_ttl_seconds <= 0 {
+            anyhow::bail!("auth.access_token_ttl_seconds: must be positive");
+        }
+        if self.auth.refresh_token_ttl_seconds <= 0 {
+            anyhow::bail!("auth.refresh_token_ttl_seconds: must be positive");
+        }
+        if self.auth.login_window_seconds <= 0 {
+            anyhow::bail!("auth.login_window_seconds: must be positive");
+        }
+        if self.database.pool_size == 0 {
+            anyhow::bail!("database.pool_size: must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev_settings() -> Settings {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let raw = config::Config::builder()
+            .add_source(config::File::from(dir.join("default.toml")))
+            .build()
+            .expect("default.toml parses");
+        raw.try_deserialize().expect("default.toml has every key")
+    }
+
+    #[test]
+    fn default_file_is_complete_and_valid_for_development() {
+        let s = dev_settings();
+        assert_eq!(s.environment, Environment::Development);
+        s.check().expect("development accepts the defaults");
+    }
+
+    #[test]
+    fn production_refuses_the_default_secret() {
+        let mut s = dev_settings();
+        s.environment = Environment::Production;
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("auth.jwt_secret"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret_and_accepts_a_long_one() {
+        let mut s = dev_settings();
+        s.environment = Environment::Production;
+        s.auth.jwt_secret = Secret::new("x".repeat(31));
+        assert!(s.check().is_err());
+        s.auth.jwt_secret = Secret::new("x".repeat(32));
+        s.check().expect("32 bytes is enough");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = dev_settings();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains(DEFAULT_JWT_SECRET));
+        assert!(shown.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,214 @@
+//! Database access: one connection type over SQLite and PostgreSQL, pools,
+//! embedded migrations and the two ways handlers reach the store.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseSettings;
+use crate::error::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    Postgres(String),
+    /// A file path (SQLite accepts any path, so the scheme decides, never a trial connect).
+    Sqlite(String),
+}
+
+impl DbTarget {
+    pub fn parse(url: &str) -> DbTarget {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return DbTarget::Postgres(url.to_owned());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        DbTarget::Sqlite(path.to_owned())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DbTarget::Sqlite(_))
+    }
+
+    fn connect(&self) -> ConnectionResult<DbConnection> {
+        match self {
+            DbTarget::Postgres(url) => diesel::PgConnection::establish(url).map(DbConnection::Postgresql),
+            DbTarget::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the writer; the busy timeout makes a
+                // second process wait instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// r2d2 manager that picks the backend from the URL.
+pub struct DbManager {
+    target: DbTarget,
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.target.connect().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type DbPool = Pool<DbManager>;
+pub type PooledConn = PooledConnection<DbManager>;
+
+/// The application's database handle.
+///
+/// On SQLite all writes go through a one-connection pool: SQLite allows a
+/// single writer, and queueing in the pool is far faster than lock retries.
+/// On PostgreSQL reads and writes share one pool.
+#[derive(Clone)]
+pub struct Db {
+    reader: DbPool,
+    writer: DbPool,
+    sqlite: bool,
+}
+
+impl Db {
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        let target = DbTarget::parse(settings.url.expose());
+        if let DbTarget::Sqlite(path) = &target {
+            if let Some(parent) = Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        anyhow::anyhow!("database.url: cannot create {}: {e}", parent.display())
+                    })?;
+                }
+            }
+        }
+        let sqlite = target.is_sqlite();
+        let timeout = Duration::from_secs(settings.connect_timeout_seconds);
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .connection_timeout(timeout)
+                .build(DbManager {
+                    target: target.clone(),
+                })
+                .map_err(|e| anyhow::anyhow!("database.url: cannot connect: {e}"))
+        };
+        let reader = build(settings.pool_size)?;
+        let writer = if sqlite { build(1)? } else { reader.clone() };
+        Ok(Db {
+            reader,
+            writer,
+            sqlite,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    /// Applies any pending migrations for this backend.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.writer.get()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Runs read-only work on a pooled connection off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.reader.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(ApiError::unavailable)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Runs work in one transaction on the write connection: all of it lands or none.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.writer.clone();
+        actix_web::web::block(move || {
+            let mut pooled = pool.get().map_err(ApiError::unavailable)?;
+            let conn: &mut DbConnection = &mut pooled;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// A connection for synchronous callers (CLI commands, start-up).
+    pub fn blocking_writer(&self) -> anyhow::Result<PooledConn> {
+        Ok(self.writer.get()?)
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_chooses_the_backend() {
+        assert_eq!(
+            DbTarget::parse("postgres://u@h/db"),
+            DbTarget::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("postgresql://u@h/db"),
+            DbTarget::Postgres("postgresql://u@h/db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("sqlite://data/x.db"),
+            DbTarget::Sqlite("data/x.db".into())
+        );
+        assert_eq!(DbTarget::parse("sqlite:x.db"), DbTarget::Sqlite("x.db".into()));
+        assert_eq!(DbTarget::parse("/tmp/x.db"), DbTarget::Sqlite("/tmp/x.db".into()));
+    }
+}

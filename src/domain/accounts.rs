@@ -1,0 +1,207 @@
+//! Who people are: roles, organisations, regions, skills, and the rules that
+//! say which profile fields fit which role.
+
+use super::text_enum;
+
+text_enum!(
+    /// What a signed-in person may do (see the roles table in the README).
+    Role {
+        Practitioner => "practitioner",
+        Specialist => "specialist",
+        Coordinator => "coordinator",
+        Admin => "admin",
+    }
+);
+
+impl Role {
+    /// Staff of the unit who work requests.
+    pub fn works_requests(self) -> bool {
+        matches!(self, Role::Specialist | Role::Coordinator)
+    }
+}
+
+text_enum!(
+    /// The kind of organisation a practitioner works for.
+    Organisation {
+        Police => "police",
+        SocialCare => "social_care",
+        Health => "health",
+        Education => "education",
+        Voluntary => "voluntary",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    /// UK regions, used for routing and reporting.
+    Region {
+        NorthEast => "north_east",
+        NorthWest => "north_west",
+        YorkshireAndTheHumber => "yorkshire_and_the_humber",
+        EastMidlands => "east_midlands",
+        WestMidlands => "west_midlands",
+        EastOfEngland => "east_of_england",
+        London => "london",
+        SouthEast => "south_east",
+        SouthWest => "south_west",
+        Wales => "wales",
+        Scotland => "scotland",
+        NorthernIreland => "northern_ireland",
+    }
+);
+
+text_enum!(
+    /// A specialist's area of expertise.
+    Skill {
+        CrimeAndJustice => "crime_and_justice",
+        Health => "health",
+        EducationAndCommunities => "education_and_communities",
+        TransitionsToAdulthood => "transitions_to_adulthood",
+    }
+);
+
+/// The role-dependent part of a profile, as it would stand after a change.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileShape {
+    pub has_organisation: bool,
+    pub has_region: bool,
+    pub has_skills: bool,
+    pub has_teams: bool,
+    pub has_load_limit: bool,
+    pub available: bool,
+}
+
+/// Which fields are wrong for the role: practitioners need an organisation and
+/// region; specialist profile fields belong to staff who work requests.
+/// Returns `(field, message)` pairs.
+pub fn profile_problems(role: Role, shape: &ProfileShape) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if role == Role::Practitioner {
+        if !shape.has_organisation {
+            problems.push(("organisation", "required for a practitioner".to_owned()));
+        }
+        if !shape.has_region {
+            problems.push(("region", "required for a practitioner".to_owned()));
+        }
+    } else {
+        if shape.has_organisation {
+            problems.push(("organisation", format!("only practitioners have one, not a {role}")));
+        }
+        if shape.has_region {
+            problems.push(("region", format!("only practitioners have one, not a {role}")));
+        }
+    }
+    if !role.works_requests() {
+        let staff_only = [
+            ("skills", shape.has_skills),
+            ("team_ids", shape.has_teams),
+            ("max_open_requests", shape.has_load_limit),
+            ("available", shape.available),
+        ];
+        for (field, present) in staff_only {
+            if present {
+                problems.push((field, format!("only specialists and coordinators have this, not a {role}")));
+            }
+        }
+    }
+    problems
+}
+
+/// Emails compare case-insensitively; this is the stored, compared form.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Password rules beyond hashing: a minimum length counted in characters and
+/// an upper bound that keeps hashing cheap to refuse.
+pub fn password_problem(password: &str) -> Option<String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Some(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Some(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+    }
+    if password.trim().is_empty() {
+        return Some("must not be blank".to_owned());
+    }
+    None
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_enums_round_trip_and_refuse_unknown_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(*role));
+        }
+        assert_eq!(Role::parse("Admin"), None);
+        assert_eq!(Region::parse("london"), Some(Region::London));
+        assert_eq!(Skill::parse("cooking"), None);
+    }
+
+    #[test]
+    fn practitioner_needs_organisation_and_region() {
+        let problems = profile_problems(Role::Practitioner, &ProfileShape::default());
+        let fields: Vec<_> = problems.iter().map(|p| p.0).collect();
+        assert_eq!(fields, vec!["organisation", "region"]);
+    }
+
+    #[test]
+    fn practitioner_cannot_have_staff_fields() {
+        let shape = ProfileShape {
+            has_organisation: true,
+            has_region: true,
+            has_skills: true,
+            has_teams: true,
+            has_load_limit: true,
+            available: true,
+        };
+        let fields: Vec<_> = profile_problems(Role::Practitioner, &shape)
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(fields, vec!["skills", "team_ids", "max_open_requests", "available"]);
+    }
+
+    #[test]
+    fn specialist_may_have_staff_fields_but_no_organisation() {
+        let shape = ProfileShape {
+            has_skills: true,
+            has_teams: true,
+            has_load_limit: true,
+            available: true,
+            ..Default::default()
+        };
+        assert!(profile_problems(Role::Specialist, &shape).is_empty());
+        let with_org = ProfileShape {
+            has_organisation: true,
+            ..shape
+        };
+        assert_eq!(profile_problems(Role::Specialist, &with_org)[0].0, "organisation");
+    }
+
+    #[test]
+    fn admin_has_no_profile_fields() {
+        assert!(profile_problems(Role::Admin, &ProfileShape::default()).is_empty());
+    }
+
+    #[test]
+    fn emails_compare_case_insensitively() {
+        assert_eq!(normalise_email("  Alice@Example.ORG "), "alice@example.org");
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters() {
+        assert!(password_problem("short").is_some());
+        assert!(password_problem("ééééééééééé").is_some());
+        assert!(password_problem("éééééééééééé").is_none());
+        assert!(password_problem(&"a".repeat(MAX_PASSWORD_CHARS + 1)).is_some());
+        assert!(password_problem(&" ".repeat(12)).is_some());
+    }
+}

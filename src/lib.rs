@@ -1,0 +1,14 @@
+//! NRU Helpdesk: a REST API for guidance requests to a national response unit.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

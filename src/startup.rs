@@ -1,0 +1,139 @@
+//! Builds the application from settings and binds it (port 0 allowed).
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpServer};
+use tracing::Instrument;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::extract::BodyLimit;
+use crate::api::{self, doc::ApiDoc};
+use crate::auth::jwt::TokenKeys;
+use crate::bootstrap;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// Shared by every request.
+pub struct AppState {
+    pub db: Db,
+    pub keys: TokenKeys,
+    pub settings: Settings,
+    pub openapi_yaml: String,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates, makes sure an admin exists, and binds.
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings.database)?;
+        let applied = db.migrate()?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        bootstrap::ensure_admin(&db, &settings.bootstrap)?;
+        let address = (settings.server.host.as_str(), settings.server.port);
+        let listener = TcpListener::bind(address).map_err(|e| {
+            anyhow::anyhow!("server.host/server.port: cannot listen on {}:{}: {e}", address.0, address.1)
+        })?;
+        let port = listener.local_addr()?.port();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let shutdown_timeout = settings.server.shutdown_timeout_seconds;
+        let limit = settings.server.json_limit_bytes;
+        let state = web::Data::new(AppState {
+            db,
+            keys: TokenKeys::new(&settings.auth),
+            settings,
+            openapi_yaml: api::doc::openapi_yaml(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(limit))
+                .app_data(BodyLimit(limit))
+                .wrap(from_fn(request_context))
+                .configure(api::routes)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, ApiError>(ApiError::NotFound) }))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, workers, "listening");
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown timeout to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A caller-supplied id is kept only if short and plain, so logs stay clean.
+fn accept_request_id(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Gives each request an id (response header `X-Request-Id`), a tracing span
+/// carrying it, and one log line with the route pattern — never the query
+/// string or body, which may hold case details.
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| accept_request_id(v))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let started = Instant::now();
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_request_id;
+
+    #[test]
+    fn request_ids_from_callers_must_be_short_and_plain() {
+        assert!(accept_request_id("abc-123_x.y"));
+        assert!(!accept_request_id(""));
+        assert!(!accept_request_id("has space"));
+        assert!(!accept_request_id(&"a".repeat(65)));
+        assert!(!accept_request_id("inject\nline"));
+    }
+}

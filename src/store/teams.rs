@@ -1,0 +1,67 @@
+use diesel::prelude::*;
+
+use crate::db::schema::{team_members, teams};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = teams)]
+pub struct TeamRow {
+    pub id: String,
+    pub name: String,
+    pub name_key: String,
+    pub description: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub fn insert(conn: &mut DbConnection, row: &TeamRow) -> Result<(), ApiError> {
+    let taken: i64 = teams::table
+        .filter(teams::name_key.eq(&row.name_key))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(ApiError::conflict(format!("a team named \"{}\" already exists", row.name)));
+    }
+    diesel::insert_into(teams::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<TeamRow>, ApiError> {
+    Ok(teams::table
+        .find(id)
+        .select(TeamRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, after: Option<&str>, limit: i64) -> Result<Vec<TeamRow>, ApiError> {
+    let mut query = teams::table.select(TeamRow::as_select()).order(teams::id.asc()).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(teams::id.gt(after.to_owned()));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}
+
+/// Ids of the given teams that do not exist.
+pub fn missing(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<String> = teams::table
+        .filter(teams::id.eq_any(ids))
+        .select(teams::id)
+        .load(conn)?;
+    Ok(ids.iter().filter(|id| !found.contains(id)).cloned().collect())
+}
+
+pub fn member_ids(conn: &mut DbConnection, team_id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(team_members::table
+        .filter(team_members::team_id.eq(team_id))
+        .select(team_members::user_id)
+        .order(team_members::user_id.asc())
+        .load(conn)?)
+}
