@@ -3,7 +3,9 @@
 //! transaction.
 
 use crate::db::DbConnection;
-use crate::domain::accounts::{normalise_email, profile_problems, Organisation, ProfileShape, Region, Role, Skill};
+use crate::domain::accounts::{
+    normalise_email, profile_problems, Organisation, ProfileShape, Region, Role, Skill,
+};
 use crate::error::{ApiError, FieldError};
 use crate::store::users::{UserChanges, UserRecord, UserRow};
 use crate::store::{self, teams};
@@ -41,7 +43,10 @@ fn check_shape(role: Role, shape: &ProfileShape) -> Result<(), ApiError> {
         return Ok(());
     }
     Err(ApiError::Validation(
-        problems.into_iter().map(|(f, m)| FieldError::new(f, m)).collect(),
+        problems
+            .into_iter()
+            .map(|(f, m)| FieldError::new(f, m))
+            .collect(),
     ))
 }
 
@@ -50,7 +55,10 @@ fn check_teams_exist(conn: &mut DbConnection, team_ids: &[String]) -> Result<(),
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::field("team_ids", format!("no such team: {}", missing.join(", "))))
+        Err(ApiError::field(
+            "team_ids",
+            format!("no such team: {}", missing.join(", ")),
+        ))
     }
 }
 
@@ -61,7 +69,11 @@ fn dedup<T: Ord + Clone>(items: &[T]) -> Vec<T> {
     out
 }
 
-pub fn create(conn: &mut DbConnection, account: &NewAccount, password_hash: String) -> Result<UserRecord, ApiError> {
+pub fn create(
+    conn: &mut DbConnection,
+    account: &NewAccount,
+    password_hash: String,
+) -> Result<UserRecord, ApiError> {
     check_shape(
         account.role,
         &ProfileShape {
@@ -98,7 +110,12 @@ pub fn create(conn: &mut DbConnection, account: &NewAccount, password_hash: Stri
 
 /// Applies `changes` by `actor_id`; an admin may not demote themself, and the
 /// last active admin may not be demoted.
-pub fn update(conn: &mut DbConnection, actor_id: &str, id: &str, changes: &AccountChanges) -> Result<UserRecord, ApiError> {
+pub fn update(
+    conn: &mut DbConnection,
+    actor_id: &str,
+    id: &str,
+    changes: &AccountChanges,
+) -> Result<UserRecord, ApiError> {
     let current = store::users::load_record(conn, id)?.ok_or(ApiError::NotFound)?;
     let current_role = current.row.role()?;
     let role = changes.role.unwrap_or(current_role);
@@ -108,16 +125,30 @@ pub fn update(conn: &mut DbConnection, actor_id: &str, id: &str, changes: &Accou
         }
         guard_last_admin(conn)?;
     }
-    let organisation = changes
-        .organisation
-        .unwrap_or_else(|| current.row.organisation.as_deref().and_then(Organisation::parse));
+    let organisation = changes.organisation.unwrap_or_else(|| {
+        current
+            .row
+            .organisation
+            .as_deref()
+            .and_then(Organisation::parse)
+    });
     let region = changes
         .region
         .unwrap_or_else(|| current.row.region.as_deref().and_then(Region::parse));
-    let skills = changes.skills.as_deref().map(dedup).unwrap_or(current.skills.clone());
-    let team_ids = changes.team_ids.as_deref().map(dedup).unwrap_or(current.team_ids.clone());
+    let skills = changes
+        .skills
+        .as_deref()
+        .map(dedup)
+        .unwrap_or(current.skills.clone());
+    let team_ids = changes
+        .team_ids
+        .as_deref()
+        .map(dedup)
+        .unwrap_or(current.team_ids.clone());
     let available = changes.available.unwrap_or(current.row.available);
-    let max_open_requests = changes.max_open_requests.unwrap_or(current.row.max_open_requests);
+    let max_open_requests = changes
+        .max_open_requests
+        .unwrap_or(current.row.max_open_requests);
     check_shape(
         role,
         &ProfileShape {
@@ -142,7 +173,9 @@ pub fn update(conn: &mut DbConnection, actor_id: &str, id: &str, changes: &Accou
         &UserChanges {
             display_name: changes.display_name.as_deref().map(|n| n.trim().to_owned()),
             role: changes.role.map(|r| r.as_str().to_owned()),
-            organisation: changes.organisation.map(|o| o.map(|o| o.as_str().to_owned())),
+            organisation: changes
+                .organisation
+                .map(|o| o.map(|o| o.as_str().to_owned())),
             region: changes.region.map(|r| r.map(|r| r.as_str().to_owned())),
             available: changes.available,
             max_open_requests: changes.max_open_requests,
@@ -161,7 +194,12 @@ fn guard_last_admin(conn: &mut DbConnection) -> Result<(), ApiError> {
 }
 
 /// Enables or disables an account; disabling ends all its sessions at once.
-pub fn set_active(conn: &mut DbConnection, actor_id: &str, id: &str, active: bool) -> Result<UserRecord, ApiError> {
+pub fn set_active(
+    conn: &mut DbConnection,
+    actor_id: &str,
+    id: &str,
+    active: bool,
+) -> Result<UserRecord, ApiError> {
     let current = store::users::find(conn, id)?.ok_or(ApiError::NotFound)?;
     if !active && current.active {
         if actor_id == id {
@@ -188,7 +226,12 @@ pub fn set_active(conn: &mut DbConnection, actor_id: &str, id: &str, active: boo
 }
 
 /// Replaces a password hash; every session but `keep_session` ends.
-pub fn set_password_hash(conn: &mut DbConnection, id: &str, password_hash: String, keep_session: Option<&str>) -> Result<(), ApiError> {
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    password_hash: String,
+    keep_session: Option<&str>,
+) -> Result<(), ApiError> {
     let now = store::now();
     store::users::update(
         conn,

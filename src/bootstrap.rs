@@ -79,9 +79,18 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
             let mut team_ids = Vec::new();
             for (name, description) in [
                 ("Crime and justice", "Policing, courts and youth justice"),
-                ("Health", "Health services and safeguarding in health settings"),
-                ("Education and communities", "Schools, colleges and community settings"),
-                ("Transitions to adulthood", "Young people moving to adult services"),
+                (
+                    "Health",
+                    "Health services and safeguarding in health settings",
+                ),
+                (
+                    "Education and communities",
+                    "Schools, colleges and community settings",
+                ),
+                (
+                    "Transitions to adulthood",
+                    "Young people moving to adult services",
+                ),
             ] {
                 let row = TeamRow {
                     id: store::new_id(),
@@ -131,7 +140,10 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
             for person in &people {
                 accounts::create(conn, person, hash.clone())?;
             }
-            Ok(people.into_iter().map(|p| (p.role, p.email)).collect::<Vec<_>>())
+            Ok(people
+                .into_iter()
+                .map(|p| (p.role, p.email))
+                .collect::<Vec<_>>())
         })
         .map_err(|e| anyhow::anyhow!("demo seed: {e}"))?;
     Ok(accounts

@@ -16,7 +16,11 @@ use crate::startup::Application;
 use crate::store;
 
 #[derive(Debug, Parser)]
-#[command(name = "nru-helpdesk", version, about = "NRU Helpdesk API server and administration")]
+#[command(
+    name = "nru-helpdesk",
+    version,
+    about = "NRU Helpdesk API server and administration"
+)]
 pub struct Cli {
     /// Folder holding default.toml and the APP_ENV overlay.
     #[arg(long, global = true, default_value = "config", env = "APP_CONFIG_DIR")]
@@ -78,7 +82,12 @@ pub struct AddUser {
     pub password_stdin: bool,
 }
 
-fn parse_with<T>(parse: fn(&str) -> Option<T>, all: &[T], name: &str, text: &str) -> Result<T, String>
+fn parse_with<T>(
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    name: &str,
+    text: &str,
+) -> Result<T, String>
 where
     T: std::fmt::Display,
 {
@@ -164,7 +173,10 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let record = conn
                 .transaction(|conn| accounts::create(conn, &account, hash))
                 .map_err(fail)?;
-            println!("created {} {} ({})", record.row.role, record.row.email, record.row.id);
+            println!(
+                "created {} {} ({})",
+                record.row.role, record.row.email, record.row.id
+            );
             if generated {
                 println!("password: {secret}");
             }
@@ -173,10 +185,14 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let filter = store::users::UserFilter::default();
             let mut after: Option<String> = None;
             loop {
-                let rows = store::users::list(&mut conn, &filter, after.as_deref(), 500).map_err(fail)?;
+                let rows =
+                    store::users::list(&mut conn, &filter, after.as_deref(), 500).map_err(fail)?;
                 for row in &rows {
                     let state = if row.active { "active" } else { "disabled" };
-                    println!("{}  {:<13} {:<8} {}  {}", row.id, row.role, state, row.email, row.display_name);
+                    println!(
+                        "{}  {:<13} {:<8} {}  {}",
+                        row.id, row.role, state, row.email, row.display_name
+                    );
                 }
                 match rows.last() {
                     Some(last) if rows.len() == 500 => after = Some(last.id.clone()),
@@ -193,7 +209,10 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 .map_err(fail)?;
             println!("disabled {}", user.email);
         }
-        UserCommand::SetPassword { email, password_stdin } => {
+        UserCommand::SetPassword {
+            email,
+            password_stdin,
+        } => {
             let user = store::users::find_by_email(&mut conn, &normalise_email(&email))
                 .map_err(fail)?
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;

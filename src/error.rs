@@ -110,7 +110,9 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "The request conflicts with current state"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
-            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
@@ -238,7 +240,11 @@ impl From<validator::ValidationErrors> for ApiError {
     }
 }
 
-fn flatten_validation(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+fn flatten_validation(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
     use validator::ValidationErrorsKind;
     for (field, kind) in errors.errors() {
         let path = if prefix.is_empty() {
@@ -294,7 +300,10 @@ mod tests {
 
     #[test]
     fn validation_problem_names_each_field() {
-        let err = ApiError::Validation(vec![FieldError::new("email", "must be a valid email address")]);
+        let err = ApiError::Validation(vec![FieldError::new(
+            "email",
+            "must be a valid email address",
+        )]);
         let problem = err.problem();
         assert_eq!(problem.status, 422);
         assert_eq!(problem.problem_type, "/problems/validation-error");

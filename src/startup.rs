@@ -44,7 +44,11 @@ impl Application {
         bootstrap::ensure_admin(&db, &settings.bootstrap)?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address).map_err(|e| {
-            anyhow::anyhow!("server.host/server.port: cannot listen on {}:{}: {e}", address.0, address.1)
+            anyhow::anyhow!(
+                "server.host/server.port: cannot listen on {}:{}: {e}",
+                address.0,
+                address.1
+            )
         })?;
         let port = listener.local_addr()?.port();
         let workers = match settings.server.workers {
@@ -67,7 +71,9 @@ impl Application {
                 .wrap(from_fn(request_context))
                 .configure(api::routes)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
-                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, ApiError>(ApiError::NotFound) }))
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, ApiError>(ApiError::NotFound)
+                }))
         })
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)
@@ -93,7 +99,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn accept_request_id(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 64
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// Gives each request an id (response header `X-Request-Id`), a tracing span
@@ -109,14 +117,21 @@ async fn request_context(
         .and_then(|v| v.to_str().ok())
         .filter(|v| accept_request_id(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     span.in_scope(|| {
-        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");
+        tracing::info!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        );
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);

@@ -53,7 +53,13 @@ fn client_address(req: &HttpRequest) -> String {
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
-fn tokens(state: &AppState, user_id: &str, role: &str, session_id: &str, refresh_token: String) -> Result<TokenResponse, ApiError> {
+fn tokens(
+    state: &AppState,
+    user_id: &str,
+    role: &str,
+    session_id: &str,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
     let access_token = state
         .keys
         .issue(user_id, role, session_id, chrono::Utc::now())
@@ -78,7 +84,11 @@ fn tokens(state: &AppState, user_id: &str, role: &str, session_id: &str, refresh
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner()?;
     let email_key = normalise_email(&body.email);
     let address = client_address(&req);
@@ -101,7 +111,9 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
         })
         .await?;
     if let Some(retry_after_seconds) = wait {
-        return Err(ApiError::TooManyRequests { retry_after_seconds });
+        return Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        });
     }
     let candidate = body.password;
     // Every branch pays for one hash check, so timing does not reveal whether the email exists.
@@ -131,14 +143,26 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
             };
             let session_id = store::new_id();
             store::sessions::create(conn, &session_id, &user.id, now)?;
-            store::sessions::add_refresh_token(conn, &session_id, &refresh_digest, now, now + refresh_ttl)?;
+            store::sessions::add_refresh_token(
+                conn,
+                &session_id,
+                &refresh_digest,
+                now,
+                now + refresh_ttl,
+            )?;
             Ok(Some(session_id))
         })
         .await?;
     match (verified, session_id) {
         (Some(user), Some(session_id)) => {
             tracing::info!(user_id = %user.id, "signed in");
-            Ok(web::Json(tokens(&state, &user.id, &user.role, &session_id, refresh_token)?))
+            Ok(web::Json(tokens(
+                &state,
+                &user.id,
+                &user.role,
+                &session_id,
+                refresh_token,
+            )?))
         }
         _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS.into())),
     }
@@ -147,7 +171,11 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
 /// What a refresh attempt found; a re-use is reported only after the
 /// revocation it causes has been committed.
 enum RefreshOutcome {
-    Rotated { user_id: String, role: String, session_id: String },
+    Rotated {
+        user_id: String,
+        role: String,
+        session_id: String,
+    },
     Refused,
 }
 
@@ -160,7 +188,10 @@ enum RefreshOutcome {
          body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn refresh_tokens(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn refresh_tokens(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner()?;
     let presented = refresh::digest(&body.refresh_token);
     let next_token = refresh::generate();
@@ -189,7 +220,13 @@ pub async fn refresh_tokens(state: web::Data<AppState>, body: JsonBody<RefreshRe
             let Some(role) = store::sessions::live_role(conn, &found.user_id, &session_id)? else {
                 return Ok(RefreshOutcome::Refused);
             };
-            store::sessions::add_refresh_token(conn, &session_id, &next_digest, now, now + refresh_ttl)?;
+            store::sessions::add_refresh_token(
+                conn,
+                &session_id,
+                &next_digest,
+                now,
+                now + refresh_ttl,
+            )?;
             Ok(RefreshOutcome::Rotated {
                 user_id: found.user_id,
                 role,
@@ -202,7 +239,13 @@ pub async fn refresh_tokens(state: web::Data<AppState>, body: JsonBody<RefreshRe
             user_id,
             role,
             session_id,
-        } => Ok(web::Json(tokens(&state, &user_id, &role, &session_id, next_token)?)),
+        } => Ok(web::Json(tokens(
+            &state,
+            &user_id,
+            &role,
+            &session_id,
+            next_token,
+        )?)),
         RefreshOutcome::Refused => Err(ApiError::Unauthorized(BAD_REFRESH.into())),
     }
 }
@@ -213,7 +256,10 @@ pub async fn refresh_tokens(state: web::Data<AppState>, body: JsonBody<RefreshRe
     responses((status = 204, description = "The session has ended: its refresh and access tokens no longer work. \
         An unknown token is accepted too, so the answer reveals nothing."))
 )]
-pub async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner()?;
     let presented = refresh::digest(&body.refresh_token);
     state

@@ -60,23 +60,35 @@ const RESPONSES: &[(&str, &str, &str)] = &[
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
+        openapi.info.license = None;
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         for (status, name, description) in RESPONSES {
             let mut response = ResponseBuilder::new().description(*description).content(
                 PROBLEM_CONTENT_TYPE,
-                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
             );
             if *status == "401" {
                 response = response.header(
                     "WWW-Authenticate",
-                    HeaderBuilder::new().description(Some("Always `Bearer`")).build(),
+                    HeaderBuilder::new()
+                        .description(Some("Always `Bearer`"))
+                        .build(),
                 );
             }
-            components.responses.insert((*name).to_owned(), RefOr::T(response.build()));
+            components
+                .responses
+                .insert((*name).to_owned(), RefOr::T(response.build()));
         }
         for item in openapi.paths.paths.values_mut() {
             let operations = [
@@ -95,8 +107,12 @@ impl Modify for CommonResponses {
 
 fn add_common_responses(operation: &mut Operation) {
     let params = operation.parameters.as_deref().unwrap_or_default();
-    let has_query = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Query));
-    let has_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_query = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+    let has_path = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
     let has_body = operation.request_body.is_some();
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     let wanted = |status: &str| match status {

@@ -40,7 +40,8 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<mime::Mime>().ok())
             .is_some_and(|m| {
-                m.type_() == mime::APPLICATION && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
             });
         let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
         let body = web::Bytes::from_request(req, payload);
@@ -53,21 +54,23 @@ where
     T: DeserializeOwned + Validate,
     F: Future<Output = Result<web::Bytes, actix_web::Error>>,
 {
-            if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType(
-                    "the body must be JSON sent as Content-Type: application/json".into(),
-                ));
-            }
-            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
-                413 => ApiError::PayloadTooLarge(limit),
-                _ => ApiError::BadRequest {
-                    detail: "the request body could not be read".into(),
-                    errors: Vec::new(),
-                },
-            })?;
-            let value = parse_json::<T>(&bytes)?;
-            value.validate()?;
-            Ok(value)
+    if !content_type_ok {
+        return Err(ApiError::UnsupportedMediaType(
+            "the body must be JSON sent as Content-Type: application/json".into(),
+        ));
+    }
+    let bytes = body
+        .await
+        .map_err(|e| match e.as_response_error().status_code().as_u16() {
+            413 => ApiError::PayloadTooLarge(limit),
+            _ => ApiError::BadRequest {
+                detail: "the request body could not be read".into(),
+                errors: Vec::new(),
+            },
+        })?;
+    let value = parse_json::<T>(&bytes)?;
+    value.validate()?;
+    Ok(value)
 }
 
 const DEFAULT_LIMIT: usize = 65_536;
@@ -81,7 +84,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = field_of(e.path().to_string(), &e.inner().to_string());
         let message = strip_position(&e.inner().to_string());
         match e.inner().classify() {
-            serde_json::error::Category::Data => ApiError::Validation(vec![FieldError::new(field, message)]),
+            serde_json::error::Category::Data => {
+                ApiError::Validation(vec![FieldError::new(field, message)])
+            }
             _ => ApiError::BadRequest {
                 detail: format!("malformed JSON: {message}"),
                 errors: Vec::new(),
@@ -141,16 +146,20 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
     Ok(value)
 }
 
-/// The field a serde error is about: its path, or for missing/unknown fields
-/// the name serde quotes in backticks.
+/// The field a serde error is about. serde_path_to_error's path already ends
+/// in an unknown field's name; a missing field is named only in the message.
 fn field_of(path: String, message: &str) -> String {
-    let quoted = || message.split('`').nth(1).map(str::to_owned);
-    if message.starts_with("missing field") || message.starts_with("unknown field") {
-        if let Some(name) = quoted() {
-            return if path == "." { name } else { format!("{path}.{name}") };
+    let at_root = path == ".";
+    if message.starts_with("missing field") {
+        if let Some(name) = message.split('`').nth(1) {
+            return if at_root {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
         }
     }
-    if path == "." {
+    if at_root {
         "body".to_owned()
     } else {
         path
@@ -188,9 +197,18 @@ mod tests {
 
     #[test]
     fn unknown_missing_and_mistyped_fields_are_named() {
-        assert_eq!(fields(parse_json::<Body>(br#"{"name":"a","extra":1}"#).unwrap_err()), ["extra"]);
-        assert_eq!(fields(parse_json::<Body>(br#"{"age":1}"#).unwrap_err()), ["name"]);
-        assert_eq!(fields(parse_json::<Body>(br#"{"name":"a","age":"x"}"#).unwrap_err()), ["age"]);
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","extra":1}"#).unwrap_err()),
+            ["extra"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"age":1}"#).unwrap_err()),
+            ["name"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","age":"x"}"#).unwrap_err()),
+            ["age"]
+        );
     }
 
     #[test]
@@ -203,8 +221,14 @@ mod tests {
 
     #[test]
     fn query_errors_name_the_parameter() {
-        assert_eq!(fields(parse_query::<Body>("name=toolong").unwrap_err()), ["name"]);
-        assert_eq!(fields(parse_query::<Body>("name=a&x=1").unwrap_err()), ["x"]);
+        assert_eq!(
+            fields(parse_query::<Body>("name=toolong").unwrap_err()),
+            ["name"]
+        );
+        assert_eq!(
+            fields(parse_query::<Body>("name=a&x=1").unwrap_err()),
+            ["x"]
+        );
         assert!(parse_query::<Body>("name=a&age=3").is_ok());
     }
 }

@@ -100,12 +100,17 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)?;
     if !matches {
-        return Err(ApiError::field("current_password", "is not your current password"));
+        return Err(ApiError::field(
+            "current_password",
+            "is not your current password",
+        ));
     }
     let hash = hash_password(body.new_password).await?;
     state
         .db
-        .write(move |conn| accounts::set_password_hash(conn, &caller.user_id, hash, Some(&caller.session_id)))
+        .write(move |conn| {
+            accounts::set_password_hash(conn, &caller.user_id, hash, Some(&caller.session_id))
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -43,35 +43,79 @@ fn resource(path: &str, allow: &'static str, routes: Vec<Route>) -> actix_web::R
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/healthz", "GET", vec![web::get().to(ops::healthz)]))
-        .service(resource("/readyz", "GET", vec![web::get().to(ops::readyz)]))
-        .service(resource("/openapi.yaml", "GET", vec![web::get().to(ops::openapi_yaml)]))
-        .service(
-            web::scope("/api/v1")
-                .service(resource("/auth/login", "POST", vec![web::post().to(auth::login)]))
-                .service(resource("/auth/refresh", "POST", vec![web::post().to(auth::refresh_tokens)]))
-                .service(resource("/auth/logout", "POST", vec![web::post().to(auth::logout)]))
-                .service(resource("/me", "GET", vec![web::get().to(me::me)]))
-                .service(resource("/me/availability", "PUT", vec![web::put().to(me::set_availability)]))
-                .service(resource("/me/password", "POST", vec![web::post().to(me::change_password)]))
-                .service(resource(
-                    "/users",
-                    "GET, POST",
-                    vec![web::get().to(users::list), web::post().to(users::create)],
-                ))
-                .service(resource(
-                    "/users/{id}",
-                    "GET, PATCH",
-                    vec![web::get().to(users::read), web::patch().to(users::update)],
-                ))
-                .service(resource("/users/{id}/disable", "POST", vec![web::post().to(users::disable)]))
-                .service(resource("/users/{id}/enable", "POST", vec![web::post().to(users::enable)]))
-                .service(resource("/users/{id}/password", "PUT", vec![web::put().to(users::set_password)]))
-                .service(resource(
-                    "/teams",
-                    "GET, POST",
-                    vec![web::get().to(teams::list), web::post().to(teams::create)],
-                ))
-                .service(resource("/teams/{id}", "GET", vec![web::get().to(teams::read)])),
-        );
+    cfg.service(resource(
+        "/healthz",
+        "GET",
+        vec![web::get().to(ops::healthz)],
+    ))
+    .service(resource("/readyz", "GET", vec![web::get().to(ops::readyz)]))
+    .service(resource(
+        "/openapi.yaml",
+        "GET",
+        vec![web::get().to(ops::openapi_yaml)],
+    ))
+    .service(
+        web::scope("/api/v1")
+            .service(resource(
+                "/auth/login",
+                "POST",
+                vec![web::post().to(auth::login)],
+            ))
+            .service(resource(
+                "/auth/refresh",
+                "POST",
+                vec![web::post().to(auth::refresh_tokens)],
+            ))
+            .service(resource(
+                "/auth/logout",
+                "POST",
+                vec![web::post().to(auth::logout)],
+            ))
+            .service(resource("/me", "GET", vec![web::get().to(me::me)]))
+            .service(resource(
+                "/me/availability",
+                "PUT",
+                vec![web::put().to(me::set_availability)],
+            ))
+            .service(resource(
+                "/me/password",
+                "POST",
+                vec![web::post().to(me::change_password)],
+            ))
+            .service(resource(
+                "/users",
+                "GET, POST",
+                vec![web::get().to(users::list), web::post().to(users::create)],
+            ))
+            .service(resource(
+                "/users/{id}",
+                "GET, PATCH",
+                vec![web::get().to(users::read), web::patch().to(users::update)],
+            ))
+            .service(resource(
+                "/users/{id}/disable",
+                "POST",
+                vec![web::post().to(users::disable)],
+            ))
+            .service(resource(
+                "/users/{id}/enable",
+                "POST",
+                vec![web::post().to(users::enable)],
+            ))
+            .service(resource(
+                "/users/{id}/password",
+                "PUT",
+                vec![web::put().to(users::set_password)],
+            ))
+            .service(resource(
+                "/teams",
+                "GET, POST",
+                vec![web::get().to(teams::list), web::post().to(teams::create)],
+            ))
+            .service(resource(
+                "/teams/{id}",
+                "GET",
+                vec![web::get().to(teams::read)],
+            )),
+    );
 }

@@ -30,7 +30,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
         .db
         .read(|conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1").map_err(ApiError::unavailable)
+            conn.batch_execute("SELECT 1")
+                .map_err(ApiError::unavailable)
         })
         .await?;
     Ok(web::Json(Health { status: "ready" }))

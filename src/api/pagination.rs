@@ -21,7 +21,10 @@ impl PageRequest {
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_query("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(ApiError::bad_query(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         let after = cursor.map(decode_cursor).transpose()?;
         Ok(PageRequest { limit, after })
@@ -42,7 +45,10 @@ impl PageRequest {
         } else {
             None
         };
-        Page { items: rows, next_cursor }
+        Page {
+            items: rows,
+            next_cursor,
+        }
     }
 }
 
@@ -75,7 +81,9 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix(CURSOR_PREFIX).map(str::to_owned).ok_or_else(invalid)
+    text.strip_prefix(CURSOR_PREFIX)
+        .map(str::to_owned)
+        .ok_or_else(invalid)
 }
 
 #[cfg(test)]
@@ -87,7 +95,10 @@ mod tests {
         assert_eq!(PageRequest::parse(None, None).unwrap().limit, DEFAULT_LIMIT);
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(Some(MAX_LIMIT + 1), None).is_err());
-        assert_eq!(PageRequest::parse(Some(MAX_LIMIT), None).unwrap().limit, MAX_LIMIT);
+        assert_eq!(
+            PageRequest::parse(Some(MAX_LIMIT), None).unwrap().limit,
+            MAX_LIMIT
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::store::teams::{self, TeamRow};
 use crate::store;
+use crate::store::teams::{self, TeamRow};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Team {
@@ -80,7 +80,11 @@ const TEAM_READERS: &[Role] = &[Role::Admin, Role::Coordinator];
     ),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<CreateTeam>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateTeam>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let body = body.into_inner()?;
     let name = body.name.trim().to_owned();
@@ -88,11 +92,17 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<C
         id: store::new_id(),
         name_key: teams::name_key(&name),
         name,
-        description: body.description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
+        description: body
+            .description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty()),
         created_at: store::now(),
     };
     let team = Team::from(row.clone());
-    state.db.write(move |conn| teams::insert(conn, &row)).await?;
+    state
+        .db
+        .write(move |conn| teams::insert(conn, &row))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/teams/{}", team.id)))
         .json(team))
@@ -104,7 +114,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<C
     responses((status = 200, description = "A page of teams", body = Page<Team>)),
     security(("bearer" = []))
 )]
-pub async fn list(state: web::Data<AppState>, caller: Caller, query: QueryParams<TeamListQuery>) -> Result<web::Json<Page<Team>>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<TeamListQuery>,
+) -> Result<web::Json<Page<Team>>, ApiError> {
     caller.require(TEAM_READERS)?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -124,7 +138,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: QueryParams
     responses((status = 200, description = "The team and its members", body = TeamDetail)),
     security(("bearer" = []))
 )]
-pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<web::Json<TeamDetail>, ApiError> {
+pub async fn read(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<TeamDetail>, ApiError> {
     caller.require(TEAM_READERS)?;
     let id = id.into_inner();
     let (row, member_ids) = state

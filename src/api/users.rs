@@ -46,7 +46,8 @@ impl TryFrom<UserRecord> for User {
 
     fn try_from(record: UserRecord) -> Result<User, ApiError> {
         let row = record.row;
-        let corrupt = |what: &str| ApiError::internal(format!("user {} has an unknown {what}", row.id));
+        let corrupt =
+            |what: &str| ApiError::internal(format!("user {} has an unknown {what}", row.id));
         Ok(User {
             role: row.role()?,
             organisation: row
@@ -162,7 +163,11 @@ pub struct UserListQuery {
 }
 
 pub(crate) fn to_users(page: Page<UserRecord>) -> Result<Page<User>, ApiError> {
-    let items = page.items.into_iter().map(User::try_from).collect::<Result<Vec<_>, _>>()?;
+    let items = page
+        .items
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Page {
         items,
         next_cursor: page.next_cursor,
@@ -187,7 +192,11 @@ pub(crate) fn check_password(field: &str, password: &str) -> Result<(), ApiError
     ),
     security(("bearer" = []))
 )]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<CreateUser>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let body = body.into_inner()?;
     check_password("password", &body.password)?;
@@ -203,7 +212,10 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<C
         available: body.available,
         max_open_requests: body.max_open_requests,
     };
-    let record = state.db.write(move |conn| accounts::create(conn, &account, hash)).await?;
+    let record = state
+        .db
+        .write(move |conn| accounts::create(conn, &account, hash))
+        .await?;
     let user = User::try_from(record)?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
@@ -216,7 +228,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody<C
     responses((status = 200, description = "A page of users", body = Page<User>)),
     security(("bearer" = []))
 )]
-pub async fn list(state: web::Data<AppState>, caller: Caller, query: QueryParams<UserListQuery>) -> Result<web::Json<Page<User>>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<UserListQuery>,
+) -> Result<web::Json<Page<User>>, ApiError> {
     caller.require(&[Role::Admin])?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -228,7 +244,8 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: QueryParams
     let records = state
         .db
         .read(move |conn| {
-            let rows = crate::store::users::list(conn, &filter, page.after.as_deref(), page.fetch())?;
+            let rows =
+                crate::store::users::list(conn, &filter, page.after.as_deref(), page.fetch())?;
             let rows = page.page(rows, |r| &r.id);
             let records = crate::store::users::with_profiles(conn, rows.items)?;
             Ok(Page {
@@ -246,7 +263,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: QueryParams
     responses((status = 200, description = "The user", body = User)),
     security(("bearer" = []))
 )]
-pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<web::Json<User>, ApiError> {
+pub async fn read(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<User>, ApiError> {
     caller.require(&[Role::Admin])?;
     let id = id.into_inner();
     let record = state
@@ -293,7 +314,12 @@ pub async fn update(
     Ok(web::Json(User::try_from(record)?))
 }
 
-async fn set_active(state: web::Data<AppState>, caller: Caller, id: String, active: bool) -> Result<web::Json<User>, ApiError> {
+async fn set_active(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: String,
+    active: bool,
+) -> Result<web::Json<User>, ApiError> {
     caller.require(&[Role::Admin])?;
     let record = state
         .db
@@ -311,7 +337,11 @@ async fn set_active(state: web::Data<AppState>, caller: Caller, id: String, acti
     ),
     security(("bearer" = []))
 )]
-pub async fn disable(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<web::Json<User>, ApiError> {
+pub async fn disable(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<User>, ApiError> {
     set_active(state, caller, id.into_inner(), false).await
 }
 
@@ -321,7 +351,11 @@ pub async fn disable(state: web::Data<AppState>, caller: Caller, id: web::Path<S
     responses((status = 200, description = "Enabled", body = User)),
     security(("bearer" = []))
 )]
-pub async fn enable(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<web::Json<User>, ApiError> {
+pub async fn enable(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<User>, ApiError> {
     set_active(state, caller, id.into_inner(), true).await
 }
 

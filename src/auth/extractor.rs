@@ -26,7 +26,10 @@ impl Caller {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("a {} may not do this", self.role)))
+            Err(ApiError::forbidden(format!(
+                "a {} may not do this",
+                self.role
+            )))
         }
     }
 }
@@ -48,13 +51,17 @@ impl FromRequest for Caller {
             .map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let value = header_value.ok_or_else(|| unauthorized("send an access token as Authorization: Bearer <token>"))?;
+            let value = header_value.ok_or_else(|| {
+                unauthorized("send an access token as Authorization: Bearer <token>")
+            })?;
             let token = value
                 .strip_prefix("Bearer ")
                 .or_else(|| value.strip_prefix("bearer "))
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| unauthorized("the Authorization header must use the Bearer scheme"))?;
+                .ok_or_else(|| {
+                    unauthorized("the Authorization header must use the Bearer scheme")
+                })?;
             let claims = state
                 .keys
                 .verify(token)
@@ -66,7 +73,8 @@ impl FromRequest for Caller {
                 .read(move |conn| store::sessions::live_role(conn, &lookup.0, &lookup.1))
                 .await?
                 .ok_or_else(|| unauthorized("the session has ended or the account is disabled"))?;
-            let role = Role::parse(&role).ok_or_else(|| ApiError::internal("stored role is unknown"))?;
+            let role =
+                Role::parse(&role).ok_or_else(|| ApiError::internal("stored role is unknown"))?;
             Ok(Caller {
                 user_id,
                 session_id,

@@ -52,7 +52,13 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user_id: &str, role: &str, session_id: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_id: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let claims = Claims {
             sub: user_id.to_owned(),
             role: role.to_owned(),
@@ -70,7 +76,8 @@ impl TokenKeys {
 
     /// Checks signature, algorithm, expiry, issuer, audience and token kind.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
+        let data =
+            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
         if data.claims.typ != ACCESS_TOKEN_TYPE {
             return Err("not an access token".into());
         }
@@ -124,17 +131,23 @@ mod tests {
         let keys = TokenKeys::new(&settings());
         let mut other = settings();
         other.audience = "someone-else".into();
-        let token = TokenKeys::new(&other).issue("u", "admin", "s", Utc::now()).unwrap();
+        let token = TokenKeys::new(&other)
+            .issue("u", "admin", "s", Utc::now())
+            .unwrap();
         assert!(keys.verify(&token).is_err());
 
         let mut other = settings();
         other.issuer = "someone-else".into();
-        let token = TokenKeys::new(&other).issue("u", "admin", "s", Utc::now()).unwrap();
+        let token = TokenKeys::new(&other)
+            .issue("u", "admin", "s", Utc::now())
+            .unwrap();
         assert!(keys.verify(&token).is_err());
 
         let mut other = settings();
         other.jwt_secret = Secret::new("another-secret-that-is-long-enough-456");
-        let token = TokenKeys::new(&other).issue("u", "admin", "s", Utc::now()).unwrap();
+        let token = TokenKeys::new(&other)
+            .issue("u", "admin", "s", Utc::now())
+            .unwrap();
         assert!(keys.verify(&token).is_err());
     }
 
@@ -143,7 +156,10 @@ mod tests {
         let keys = TokenKeys::new(&settings());
         let token = keys.issue("u", "admin", "s", Utc::now()).unwrap();
         let payload = token.split('.').nth(1).unwrap();
-        let forged = format!("{}.{payload}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})));
+        let forged = format!(
+            "{}.{payload}.",
+            b64(&serde_json::json!({"alg": "none", "typ": "JWT"}))
+        );
         assert!(keys.verify(&forged).is_err());
     }
 

@@ -49,7 +49,9 @@ impl DbTarget {
 
     fn connect(&self) -> ConnectionResult<DbConnection> {
         match self {
-            DbTarget::Postgres(url) => diesel::PgConnection::establish(url).map(DbConnection::Postgresql),
+            DbTarget::Postgres(url) => {
+                diesel::PgConnection::establish(url).map(DbConnection::Postgresql)
+            }
             DbTarget::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the writer; the busy timeout makes a
@@ -79,7 +81,8 @@ impl ManageConnection for DbManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -208,7 +211,13 @@ mod tests {
             DbTarget::parse("sqlite://data/x.db"),
             DbTarget::Sqlite("data/x.db".into())
         );
-        assert_eq!(DbTarget::parse("sqlite:x.db"), DbTarget::Sqlite("x.db".into()));
-        assert_eq!(DbTarget::parse("/tmp/x.db"), DbTarget::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            DbTarget::parse("sqlite:x.db"),
+            DbTarget::Sqlite("x.db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("/tmp/x.db"),
+            DbTarget::Sqlite("/tmp/x.db".into())
+        );
     }
 }

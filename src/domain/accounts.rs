@@ -85,10 +85,16 @@ pub fn profile_problems(role: Role, shape: &ProfileShape) -> Vec<(&'static str, 
         }
     } else {
         if shape.has_organisation {
-            problems.push(("organisation", format!("only practitioners have one, not a {role}")));
+            problems.push((
+                "organisation",
+                format!("only practitioners have one, not a {role}"),
+            ));
         }
         if shape.has_region {
-            problems.push(("region", format!("only practitioners have one, not a {role}")));
+            problems.push((
+                "region",
+                format!("only practitioners have one, not a {role}"),
+            ));
         }
     }
     if !role.works_requests() {
@@ -100,7 +106,10 @@ pub fn profile_problems(role: Role, shape: &ProfileShape) -> Vec<(&'static str, 
         ];
         for (field, present) in staff_only {
             if present {
-                problems.push((field, format!("only specialists and coordinators have this, not a {role}")));
+                problems.push((
+                    field,
+                    format!("only specialists and coordinators have this, not a {role}"),
+                ));
             }
         }
     }
@@ -166,7 +175,10 @@ mod tests {
             .iter()
             .map(|p| p.0)
             .collect();
-        assert_eq!(fields, vec!["skills", "team_ids", "max_open_requests", "available"]);
+        assert_eq!(
+            fields,
+            vec!["skills", "team_ids", "max_open_requests", "available"]
+        );
     }
 
     #[test]
@@ -183,7 +195,10 @@ mod tests {
             has_organisation: true,
             ..shape
         };
-        assert_eq!(profile_problems(Role::Specialist, &with_org)[0].0, "organisation");
+        assert_eq!(
+            profile_problems(Role::Specialist, &with_org)[0].0,
+            "organisation"
+        );
     }
 
     #[test]

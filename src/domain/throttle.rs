@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn only_the_most_recent_failures_set_the_wait() {
         let failures = [at(0), at(100), at(200), at(300)];
-        assert_eq!(retry_after(&policy(), at(300), &failures, &[]), Some(500));
+        assert_eq!(retry_after(&policy(), at(300), &failures, &[]), Some(400));
     }
 
     #[test]
@@ -86,6 +86,9 @@ mod tests {
     fn the_longer_of_the_two_waits_wins() {
         let account = [at(100), at(200), at(300)];
         let address = [at(0), at(10), at(20), at(30), at(300)];
-        assert_eq!(retry_after(&policy(), at(300), &account, &address), Some(400));
+        assert_eq!(
+            retry_after(&policy(), at(300), &account, &address),
+            Some(400)
+        );
     }
 }

@@ -27,7 +27,11 @@ pub fn record(
 }
 
 /// Failures for an account since `since`, ignoring those before its last success.
-pub fn account_failures(conn: &mut DbConnection, email_key: &str, since: NaiveDateTime) -> Result<Vec<NaiveDateTime>, ApiError> {
+pub fn account_failures(
+    conn: &mut DbConnection,
+    email_key: &str,
+    since: NaiveDateTime,
+) -> Result<Vec<NaiveDateTime>, ApiError> {
     let last_success: Option<NaiveDateTime> = login_attempts::table
         .filter(login_attempts::email_key.eq(email_key))
         .filter(login_attempts::succeeded.eq(true))
@@ -38,7 +42,11 @@ pub fn account_failures(conn: &mut DbConnection, email_key: &str, since: NaiveDa
     failures(conn, Key::Email(email_key), since)
 }
 
-pub fn address_failures(conn: &mut DbConnection, address: &str, since: NaiveDateTime) -> Result<Vec<NaiveDateTime>, ApiError> {
+pub fn address_failures(
+    conn: &mut DbConnection,
+    address: &str,
+    since: NaiveDateTime,
+) -> Result<Vec<NaiveDateTime>, ApiError> {
     failures(conn, Key::Address(address), since)
 }
 
@@ -47,7 +55,11 @@ enum Key<'a> {
     Address(&'a str),
 }
 
-fn failures(conn: &mut DbConnection, key: Key<'_>, since: NaiveDateTime) -> Result<Vec<NaiveDateTime>, ApiError> {
+fn failures(
+    conn: &mut DbConnection,
+    key: Key<'_>,
+    since: NaiveDateTime,
+) -> Result<Vec<NaiveDateTime>, ApiError> {
     let mut query = login_attempts::table
         .filter(login_attempts::succeeded.eq(false))
         .filter(login_attempts::attempted_at.gt(since))

@@ -12,7 +12,8 @@ use chrono::{NaiveDateTime, Timelike, Utc};
 /// so a value read back equals the value written.
 pub fn now() -> NaiveDateTime {
     let now = Utc::now().naive_utc();
-    now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
+    now.with_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now)
 }
 
 pub fn new_id() -> String {

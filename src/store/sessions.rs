@@ -18,7 +18,12 @@ pub struct RefreshRow {
     pub used_at: Option<NaiveDateTime>,
 }
 
-pub fn create(conn: &mut DbConnection, id: &str, user_id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn create(
+    conn: &mut DbConnection,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(id),
@@ -55,11 +60,18 @@ pub struct RefreshLookup {
     pub session_revoked: bool,
 }
 
-pub fn find_refresh(conn: &mut DbConnection, token_hash: &str) -> Result<Option<RefreshLookup>, ApiError> {
+pub fn find_refresh(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<RefreshLookup>, ApiError> {
     let found: Option<(RefreshRow, String, Option<NaiveDateTime>)> = refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select((RefreshRow::as_select(), sessions::user_id, sessions::revoked_at))
+        .select((
+            RefreshRow::as_select(),
+            sessions::user_id,
+            sessions::revoked_at,
+        ))
         .first(conn)
         .optional()?;
     Ok(found.map(|(token, user_id, revoked_at)| RefreshLookup {
@@ -71,7 +83,11 @@ pub fn find_refresh(conn: &mut DbConnection, token_hash: &str) -> Result<Option<
 
 /// Marks a token used if nobody has yet; false means it was already spent
 /// (re-use, or a concurrent refresh that won the race).
-pub fn spend_refresh(conn: &mut DbConnection, token_id: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+pub fn spend_refresh(
+    conn: &mut DbConnection,
+    token_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
     let updated = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(token_id))
@@ -82,13 +98,21 @@ pub fn spend_refresh(conn: &mut DbConnection, token_id: &str, now: NaiveDateTime
     Ok(updated == 1)
 }
 
-pub fn revoke(conn: &mut DbConnection, session_id: &str, reason: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    session_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     diesel::update(
         sessions::table
             .filter(sessions::id.eq(session_id))
             .filter(sessions::revoked_at.is_null()),
     )
-    .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+    .set((
+        sessions::revoked_at.eq(now),
+        sessions::revoked_reason.eq(reason),
+    ))
     .execute(conn)?;
     Ok(())
 }
@@ -114,13 +138,20 @@ pub fn revoke_all_for_user_except(
         return Ok(());
     }
     diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
-        .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+        .set((
+            sessions::revoked_at.eq(now),
+            sessions::revoked_reason.eq(reason),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// The current role of an active user whose session is live, or `None`.
-pub fn live_role(conn: &mut DbConnection, user_id: &str, session_id: &str) -> Result<Option<String>, ApiError> {
+pub fn live_role(
+    conn: &mut DbConnection,
+    user_id: &str,
+    session_id: &str,
+) -> Result<Option<String>, ApiError> {
     Ok(sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))

@@ -24,9 +24,14 @@ pub fn insert(conn: &mut DbConnection, row: &TeamRow) -> Result<(), ApiError> {
         .count()
         .get_result(conn)?;
     if taken > 0 {
-        return Err(ApiError::conflict(format!("a team named \"{}\" already exists", row.name)));
+        return Err(ApiError::conflict(format!(
+            "a team named \"{}\" already exists",
+            row.name
+        )));
     }
-    diesel::insert_into(teams::table).values(row).execute(conn)?;
+    diesel::insert_into(teams::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -38,8 +43,15 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<TeamRow>, ApiErr
         .optional()?)
 }
 
-pub fn list(conn: &mut DbConnection, after: Option<&str>, limit: i64) -> Result<Vec<TeamRow>, ApiError> {
-    let mut query = teams::table.select(TeamRow::as_select()).order(teams::id.asc()).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<TeamRow>, ApiError> {
+    let mut query = teams::table
+        .select(TeamRow::as_select())
+        .order(teams::id.asc())
+        .into_boxed();
     if let Some(after) = after {
         query = query.filter(teams::id.gt(after.to_owned()));
     }
@@ -55,7 +67,11 @@ pub fn missing(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<String>, A
         .filter(teams::id.eq_any(ids))
         .select(teams::id)
         .load(conn)?;
-    Ok(ids.iter().filter(|id| !found.contains(id)).cloned().collect())
+    Ok(ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .cloned()
+        .collect())
 }
 
 pub fn member_ids(conn: &mut DbConnection, team_id: &str) -> Result<Vec<String>, ApiError> {

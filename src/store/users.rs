@@ -28,7 +28,8 @@ pub struct UserRow {
 impl UserRow {
     /// The stored role; a value outside the CHECK constraint is a corrupt row.
     pub fn role(&self) -> Result<Role, ApiError> {
-        Role::parse(&self.role).ok_or_else(|| ApiError::internal(format!("user {} has unknown role", self.id)))
+        Role::parse(&self.role)
+            .ok_or_else(|| ApiError::internal(format!("user {} has unknown role", self.id)))
     }
 }
 
@@ -65,7 +66,9 @@ pub fn insert(conn: &mut DbConnection, row: &UserRow) -> Result<(), ApiError> {
     if find_by_email(conn, &row.email)?.is_some() {
         return Err(ApiError::conflict("a user with this email already exists"));
     }
-    diesel::insert_into(users::table).values(row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -77,7 +80,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, ApiErr
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email_key: &str) -> Result<Option<UserRow>, ApiError> {
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    email_key: &str,
+) -> Result<Option<UserRow>, ApiError> {
     Ok(users::table
         .filter(users::email.eq(email_key))
         .select(UserRow::as_select())
@@ -93,7 +99,10 @@ pub fn load_record(conn: &mut DbConnection, id: &str) -> Result<Option<UserRecor
 }
 
 /// Attaches skills and team memberships to rows, two queries for any number of users.
-pub fn with_profiles(conn: &mut DbConnection, rows: Vec<UserRow>) -> Result<Vec<UserRecord>, ApiError> {
+pub fn with_profiles(
+    conn: &mut DbConnection,
+    rows: Vec<UserRow>,
+) -> Result<Vec<UserRecord>, ApiError> {
     let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
     let mut skills: HashMap<String, Vec<Skill>> = HashMap::new();
     let skill_rows: Vec<(String, String)> = user_skills::table
@@ -101,7 +110,8 @@ pub fn with_profiles(conn: &mut DbConnection, rows: Vec<UserRow>) -> Result<Vec<
         .select((user_skills::user_id, user_skills::skill))
         .load(conn)?;
     for (user_id, skill) in skill_rows {
-        let skill = Skill::parse(&skill).ok_or_else(|| ApiError::internal(format!("unknown skill stored for {user_id}")))?;
+        let skill = Skill::parse(&skill)
+            .ok_or_else(|| ApiError::internal(format!("unknown skill stored for {user_id}")))?;
         skills.entry(user_id).or_default().push(skill);
     }
     let mut teams: HashMap<String, Vec<String>> = HashMap::new();
@@ -119,12 +129,21 @@ pub fn with_profiles(conn: &mut DbConnection, rows: Vec<UserRow>) -> Result<Vec<
             skills.sort();
             let mut team_ids = teams.remove(&row.id).unwrap_or_default();
             team_ids.sort();
-            UserRecord { row, skills, team_ids }
+            UserRecord {
+                row,
+                skills,
+                team_ids,
+            }
         })
         .collect())
 }
 
-pub fn list(conn: &mut DbConnection, filter: &UserFilter, after: Option<&str>, limit: i64) -> Result<Vec<UserRow>, ApiError> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, ApiError> {
     let mut query = users::table
         .select(UserRow::as_select())
         .order(users::id.asc())
@@ -148,28 +167,44 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, after: Option<&str>, l
 }
 
 pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> Result<(), ApiError> {
-    let updated = diesel::update(users::table.find(id)).set(changes).execute(conn)?;
+    let updated = diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)?;
     if updated == 0 {
         return Err(ApiError::NotFound);
     }
     Ok(())
 }
 
-pub fn replace_skills(conn: &mut DbConnection, user_id: &str, skills: &[Skill]) -> Result<(), ApiError> {
+pub fn replace_skills(
+    conn: &mut DbConnection,
+    user_id: &str,
+    skills: &[Skill],
+) -> Result<(), ApiError> {
     diesel::delete(user_skills::table.filter(user_skills::user_id.eq(user_id))).execute(conn)?;
     for skill in skills {
         diesel::insert_into(user_skills::table)
-            .values((user_skills::user_id.eq(user_id), user_skills::skill.eq(skill.as_str())))
+            .values((
+                user_skills::user_id.eq(user_id),
+                user_skills::skill.eq(skill.as_str()),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
-pub fn replace_teams(conn: &mut DbConnection, user_id: &str, team_ids: &[String]) -> Result<(), ApiError> {
+pub fn replace_teams(
+    conn: &mut DbConnection,
+    user_id: &str,
+    team_ids: &[String],
+) -> Result<(), ApiError> {
     diesel::delete(team_members::table.filter(team_members::user_id.eq(user_id))).execute(conn)?;
     for team_id in team_ids {
         diesel::insert_into(team_members::table)
-            .values((team_members::team_id.eq(team_id), team_members::user_id.eq(user_id)))
+            .values((
+                team_members::team_id.eq(team_id),
+                team_members::user_id.eq(user_id),
+            ))
             .execute(conn)?;
     }
     Ok(())

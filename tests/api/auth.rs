@@ -1,0 +1,453 @@
+use base64::Engine;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn b64(value: &serde_json::Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// Claims like the server's, signed with `secret`, with fields overridden.
+fn forge(app: &TestApp, secret: &str, overrides: serde_json::Value) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({
+        "sub": "nobody", "role": "admin", "iat": now, "exp": now + 600,
+        "iss": app.settings.auth.issuer, "aud": app.settings.auth.audience,
+        "jti": "j", "sid": "s", "typ": "access"
+    });
+    for (k, v) in overrides.as_object().expect("object") {
+        claims[k] = v.clone();
+    }
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
+}
+
+/// The payload of a real token, so forged tokens name a real user and session.
+fn payload_of(token: &str) -> serde_json::Value {
+    let part = token.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64");
+    serde_json::from_slice(&bytes).expect("json")
+}
+
+#[tokio::test]
+async fn sign_in_returns_bearer_tokens_that_open_me() {
+    let app = spawn_app().await;
+    let reply = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(
+        reply.body["expires_in"],
+        app.settings.auth.access_token_ttl_seconds
+    );
+    assert!(reply.body["refresh_token"]
+        .as_str()
+        .is_some_and(|t| t.len() >= 32));
+    let token = reply.body["access_token"].as_str().unwrap();
+    let claims = payload_of(token);
+    for claim in ["sub", "role", "exp", "iat", "iss", "aud", "jti"] {
+        assert!(!claims[claim].is_null(), "claim {claim} missing");
+    }
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["email"], ADMIN_EMAIL);
+    assert_eq!(me.body["role"], "admin");
+    assert!(me.body.get("password_hash").is_none() && me.body.get("password").is_none());
+}
+
+#[tokio::test]
+async fn email_is_matched_without_regard_to_case() {
+    let app = spawn_app().await;
+    let reply = app.login(&ADMIN_EMAIL.to_uppercase(), ADMIN_PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    let wrong_password = app.login(ADMIN_EMAIL, "not-the-password").await;
+    let unknown_email = app.login("nobody@test.local", "not-the-password").await;
+    wrong_password.problem(401);
+    unknown_email.problem(401);
+    assert_eq!(wrong_password.body, unknown_email.body);
+    assert_eq!(wrong_password.header("www-authenticate"), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = spawn_app().await;
+    app.get("/api/v1/me", None).await.problem(401);
+    app.get("/api/v1/me", Some("not-a-jwt")).await.problem(401);
+    let reply = app
+        .client
+        .get(format!("{}/api/v1/me", app.address))
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .unwrap();
+    read(reply).await.problem(401);
+}
+
+#[tokio::test]
+async fn expired_tampered_wrong_audience_and_unsigned_tokens_are_refused() {
+    let app = spawn_app().await;
+    let (token, _) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let real = payload_of(&token);
+    let who = json!({"sub": real["sub"], "sid": real["sid"]});
+    let secret = app.settings.auth.jwt_secret.expose().to_owned();
+
+    // Control: a token forged with the right secret and claims works, so the refusals below are for the stated reason.
+    let good = forge(&app, &secret, who.clone());
+    assert_eq!(
+        app.get("/api/v1/me", Some(&good)).await.status,
+        StatusCode::OK
+    );
+
+    let now = chrono::Utc::now().timestamp();
+    let mut expired = who.clone();
+    expired["exp"] = json!(now - 120);
+    expired["iat"] = json!(now - 1000);
+    app.get("/api/v1/me", Some(&forge(&app, &secret, expired)))
+        .await
+        .problem(401);
+
+    let mut audience = who.clone();
+    audience["aud"] = json!("another-service");
+    app.get("/api/v1/me", Some(&forge(&app, &secret, audience)))
+        .await
+        .problem(401);
+
+    let mut issuer = who.clone();
+    issuer["iss"] = json!("someone-else");
+    app.get("/api/v1/me", Some(&forge(&app, &secret, issuer)))
+        .await
+        .problem(401);
+
+    let mut kind = who.clone();
+    kind["typ"] = json!("refresh");
+    app.get("/api/v1/me", Some(&forge(&app, &secret, kind)))
+        .await
+        .problem(401);
+
+    let wrong_key = forge(&app, "a-different-secret-of-sufficient-length", who.clone());
+    app.get("/api/v1/me", Some(&wrong_key)).await.problem(401);
+
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut escalated = real.clone();
+    escalated["role"] = json!("coordinator");
+    escalated["exp"] = json!(now + 5000);
+    let tampered = format!("{}.{}.{}", parts[0], b64(&escalated), parts[2]);
+    app.get("/api/v1/me", Some(&tampered)).await.problem(401);
+
+    let unsigned = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        parts[1]
+    );
+    app.get("/api/v1/me", Some(&unsigned)).await.problem(401);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_each_refresh_token_works_once() {
+    let app = spawn_app().await;
+    let (_, first) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let reply = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": first}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let second = reply.body["refresh_token"].as_str().unwrap().to_owned();
+    let access = reply.body["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&access)).await.status,
+        StatusCode::OK
+    );
+    let third = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": second}),
+        )
+        .await;
+    assert_eq!(third.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn reusing_a_spent_refresh_token_ends_the_whole_session() {
+    let app = spawn_app().await;
+    let (_, first) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let rotated = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": first}),
+        )
+        .await;
+    let second = rotated.body["refresh_token"].as_str().unwrap().to_owned();
+    let access = rotated.body["access_token"].as_str().unwrap().to_owned();
+
+    // The stolen copy comes back: refused, and the family is revoked.
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": first}),
+    )
+    .await
+    .problem(401);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": second}),
+    )
+    .await
+    .problem(401);
+    app.get("/api/v1/me", Some(&access)).await.problem(401);
+
+    // Other sessions of the same person are untouched.
+    let (other, _) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&other)).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_refresh_token_is_refused() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": "made-up"}),
+    )
+    .await
+    .problem(401);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_for_refresh_and_access_tokens() {
+    let app = spawn_app().await;
+    let (access, refresh) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let reply = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    app.get("/api/v1/me", Some(&access)).await.problem(401);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await
+    .problem(401);
+    // Signing out with an unknown token reveals nothing.
+    let unknown = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": "made-up"}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_sign_in_and_their_tokens_stop_working() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (id, token) = app
+        .user_of_role(&admin, "specialist", "spec@test.local")
+        .await;
+    let (_, refresh) = app.sign_in("spec@test.local", PASSWORD).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
+
+    let reply = app
+        .post(
+            &format!("/api/v1/users/{id}/disable"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["active"], false);
+
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await
+    .problem(401);
+    let login = app.login("spec@test.local", PASSWORD).await;
+    login.problem(401);
+    assert_eq!(
+        login.body,
+        app.login("nobody@test.local", PASSWORD).await.body
+    );
+
+    // Re-enabled, they can sign in again.
+    let reply = app
+        .post(
+            &format!("/api/v1/users/{id}/enable"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        app.login("spec@test.local", PASSWORD).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_for_an_account_are_throttled_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.auth.login_max_failures_per_account = 3;
+        s.auth.login_window_seconds = 600;
+    })
+    .await;
+    for _ in 0..3 {
+        app.login(ADMIN_EMAIL, "wrong-password!").await.problem(401);
+    }
+    let throttled = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    throttled.problem(429);
+    let wait: u64 = throttled
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!(wait > 500 && wait <= 600, "wait {wait}");
+    // An unknown account is throttled the same way, so throttling reveals nothing.
+    for _ in 0..3 {
+        app.login("nobody@test.local", "wrong-password!")
+            .await
+            .problem(401);
+    }
+    app.login("nobody@test.local", "wrong-password!")
+        .await
+        .problem(429);
+}
+
+#[tokio::test]
+async fn a_success_clears_earlier_failures_for_the_account() {
+    let app = spawn_app_with(|s| s.auth.login_max_failures_per_account = 3).await;
+    for _ in 0..2 {
+        app.login(ADMIN_EMAIL, "wrong-password!").await.problem(401);
+    }
+    app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for _ in 0..2 {
+        app.login(ADMIN_EMAIL, "wrong-password!").await.problem(401);
+    }
+    assert_eq!(
+        app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_are_throttled_across_accounts() {
+    let app = spawn_app_with(|s| {
+        s.auth.login_max_failures_per_account = 100;
+        s.auth.login_max_failures_per_address = 4;
+    })
+    .await;
+    for i in 0..4 {
+        app.login(&format!("guess{i}@test.local"), "wrong-password!")
+            .await
+            .problem(401);
+    }
+    let reply = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    reply.problem(429);
+    assert!(reply.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn login_validates_its_fields() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "", "password": "x"}),
+        )
+        .await;
+    reply.problem(422);
+    assert_eq!(reply.fields(), ["email"]);
+    let reply = app
+        .post("/api/v1/auth/login", None, json!({"email": "a@b.c"}))
+        .await;
+    reply.problem(422);
+    assert_eq!(reply.fields(), ["password"]);
+}
+
+#[tokio::test]
+async fn changing_your_password_keeps_this_session_and_ends_the_others() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, mine) = app
+        .user_of_role(&admin, "coordinator", "coord@test.local")
+        .await;
+    let (other, _) = app.sign_in("coord@test.local", PASSWORD).await;
+
+    let wrong = app
+        .post(
+            "/api/v1/me/password",
+            Some(&mine),
+            json!({"current_password": "nope", "new_password": "another-long-password"}),
+        )
+        .await;
+    wrong.problem(422);
+    assert_eq!(wrong.fields(), ["current_password"]);
+    let short = app
+        .post(
+            "/api/v1/me/password",
+            Some(&mine),
+            json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
+        .await;
+    short.problem(422);
+    assert_eq!(short.fields(), ["new_password"]);
+
+    let reply = app
+        .post(
+            "/api/v1/me/password",
+            Some(&mine),
+            json!({"current_password": PASSWORD, "new_password": "another-long-password"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&mine)).await.status,
+        StatusCode::OK
+    );
+    app.get("/api/v1/me", Some(&other)).await.problem(401);
+    app.login("coord@test.local", PASSWORD).await.problem(401);
+    app.sign_in("coord@test.local", "another-long-password")
+        .await;
+    app.post(
+        "/api/v1/me/password",
+        None,
+        json!({"current_password": "x", "new_password": "another-long-password"}),
+    )
+    .await
+    .problem(401);
+}

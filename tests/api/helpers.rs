@@ -1,0 +1,280 @@
+//! Starts the real server on port 0 with a fresh database (a temp SQLite file,
+//! or a fresh PostgreSQL database when TEST_DATABASE_URL is set) and talks to
+//! it over HTTP.
+
+use std::path::Path;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use nru_helpdesk::config::{Secret, Settings};
+use nru_helpdesk::startup::Application;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const ADMIN_EMAIL: &str = "admin@test.local";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const PASSWORD: &str = "a-long-enough-password";
+
+/// A fresh database that is removed when the test ends.
+pub enum TestDb {
+    /// Held so the directory lives as long as the test.
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    /// Creates a database and returns it with its URL.
+    pub fn create() -> (TestDb, String) {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("nru_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn =
+                    PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let url = replace_database(&admin_url, &name);
+                (TestDb::Postgres { admin_url, name }, url)
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (TestDb::Sqlite { _dir: dir }, url)
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut settings = Settings::load(&dir).expect("config/default.toml loads");
+    settings.server.host = "127.0.0.1".into();
+    settings.server.port = 0;
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_seconds = 1;
+    settings.database.url = Secret::new(database_url);
+    settings.database.pool_size = 4;
+    settings.bootstrap.admin_email = ADMIN_EMAIL.into();
+    settings.bootstrap.admin_password = Secret::new(ADMIN_PASSWORD);
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    /// Dropped with the app, removing the database.
+    _db: TestDb,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let (db, url) = TestDb::create();
+    let mut settings = test_settings(&url);
+    customise(&mut settings);
+    let app = Application::build(settings.clone()).expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        settings,
+        _db: db,
+    }
+}
+
+/// A response read whole: status, headers and JSON body (Null when empty).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status, and returns it.
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")));
+        assert!(self.body["title"].is_string());
+        &self.body
+    }
+
+    /// The fields named by a validation problem.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in and returns (access token, refresh token), asserting success.
+    pub async fn sign_in(&self, email: &str, password: &str) -> (String, String) {
+        let reply = self.login(email, password).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "sign-in failed: {}",
+            reply.body
+        );
+        (
+            reply.body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            reply.body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+        )
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.0
+    }
+
+    /// Creates a user through the API as admin; returns its JSON.
+    pub async fn create_user(&self, admin: &str, body: Value) -> Value {
+        let reply = self.post("/api/v1/users", Some(admin), body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create user: {}",
+            reply.body
+        );
+        reply.body
+    }
+
+    pub async fn create_team(&self, admin: &str, name: &str) -> String {
+        let reply = self
+            .post("/api/v1/teams", Some(admin), json!({"name": name}))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create team: {}",
+            reply.body
+        );
+        reply.body["id"].as_str().expect("team id").to_owned()
+    }
+
+    /// A signed-in user of `role` with a valid profile; returns (id, access token).
+    pub async fn user_of_role(&self, admin: &str, role: &str, email: &str) -> (String, String) {
+        let mut body = json!({"email": email, "display_name": format!("Test {role}"), "role": role, "password": PASSWORD});
+        if role == "practitioner" {
+            body["organisation"] = json!("health");
+            body["region"] = json!("wales");
+        }
+        let user = self.create_user(admin, body).await;
+        let (token, _) = self.sign_in(email, PASSWORD).await;
+        (user["id"].as_str().expect("id").to_owned(), token)
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body read");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
