@@ -363,7 +363,10 @@ pub async fn enable(
     put, path = "/api/v1/users/{id}/password", tag = "users",
     params(("id" = String, Path, description = "User id")),
     request_body = SetPassword,
-    responses((status = 204, description = "Password set; every session of the user has ended")),
+    responses(
+        (status = 204, description = "Password set; every session of the user has ended"),
+        (status = 409, description = "Your own password is changed at /api/v1/me/password", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 pub async fn set_password(
@@ -374,8 +377,12 @@ pub async fn set_password(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let body = body.into_inner()?;
-    check_password("password", &body.password)?;
     let id = id.into_inner();
+    if id == caller.user_id {
+        // This would end the admin's own session; /me/password keeps it and checks the current password.
+        return Err(ApiError::conflict("change your own password at /api/v1/me/password"));
+    }
+    check_password("password", &body.password)?;
     let hash = hash_password(body.password).await?;
     state
         .db

@@ -154,6 +154,28 @@ mod tests {
         assert_eq!(Skill::parse("cooking"), None);
     }
 
+    fn assert_wire_names_match_stored_names<T: serde::Serialize + std::fmt::Display>(all: &[T]) {
+        for value in all {
+            assert_eq!(serde_json::to_value(value).unwrap(), serde_json::json!(value.to_string()));
+        }
+    }
+
+    #[test]
+    fn json_names_are_the_stored_names() {
+        assert_wire_names_match_stored_names(Role::ALL);
+        assert_wire_names_match_stored_names(Organisation::ALL);
+        assert_wire_names_match_stored_names(Region::ALL);
+        assert_wire_names_match_stored_names(Skill::ALL);
+    }
+
+    #[test]
+    fn openapi_names_are_the_stored_names() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(Region::schema()).unwrap();
+        let names: Vec<String> = Region::ALL.iter().map(|r| r.to_string()).collect();
+        assert_eq!(schema["enum"], serde_json::json!(names));
+    }
+
     #[test]
     fn practitioner_needs_organisation_and_region() {
         let problems = profile_problems(Role::Practitioner, &ProfileShape::default());
