@@ -193,6 +193,31 @@ mod tests {
         s.check().expect("32 bytes is enough");
     }
 
+    /// A config folder holding default.toml with `edit` applied to the shipped one.
+    fn config_dir_with(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        )
+        .expect("shipped default.toml");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("default.toml"), edit(shipped)).expect("write");
+        dir
+    }
+
+    #[test]
+    fn a_malformed_setting_is_named() {
+        let dir = config_dir_with(|s| s.replace("port = 8080", "port = \"eighty\""));
+        let err = Settings::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("server.port"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        let dir = config_dir_with(|s| s.replace("pool_size = 8\n", ""));
+        let err = Settings::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("pool_size"), "{err}");
+    }
+
     #[test]
     fn secrets_do_not_print() {
         let s = dev_settings();

@@ -380,7 +380,9 @@ pub async fn set_password(
     let id = id.into_inner();
     if id == caller.user_id {
         // This would end the admin's own session; /me/password keeps it and checks the current password.
-        return Err(ApiError::conflict("change your own password at /api/v1/me/password"));
+        return Err(ApiError::conflict(
+            "change your own password at /api/v1/me/password",
+        ));
     }
     check_password("password", &body.password)?;
     let hash = hash_password(body.password).await?;

@@ -156,7 +156,10 @@ mod tests {
 
     fn assert_wire_names_match_stored_names<T: serde::Serialize + std::fmt::Display>(all: &[T]) {
         for value in all {
-            assert_eq!(serde_json::to_value(value).unwrap(), serde_json::json!(value.to_string()));
+            assert_eq!(
+                serde_json::to_value(value).unwrap(),
+                serde_json::json!(value.to_string())
+            );
         }
     }
 

@@ -98,7 +98,12 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let (db, url) = TestDb::create();
-    let mut settings = test_settings(&url);
+    spawn_app_on(db, &url, customise).await
+}
+
+/// Serves an existing database (one the CLI has already written to, say).
+pub async fn spawn_app_on(db: TestDb, url: &str, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(url);
     customise(&mut settings);
     let app = Application::build(settings.clone()).expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -2,6 +2,7 @@
 //! PostgreSQL when TEST_DATABASE_URL is set.
 
 mod auth;
+mod cli;
 mod helpers;
 mod http;
 mod openapi;

@@ -1,0 +1,285 @@
+//! The binary's commands, run as a newcomer or an operator would.
+
+use std::io::Write;
+
+use std::process::{Command, Output, Stdio};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .env("APP__DATABASE__URL", url)
+        .env("APP__BOOTSTRAP__ADMIN_EMAIL", "first-admin@test.local")
+        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "")
+        .env("APP__LOG__LEVEL", "warn")
+        .env_remove("APP_ENV")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("binary finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The value after `label` on the first line that has it.
+fn value_after(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|line| {
+            line.split_once(label)
+                .map(|(_, rest)| rest.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+#[tokio::test]
+async fn demo_prints_credentials_that_sign_in_including_a_generated_first_admin() {
+    let (db, url) = TestDb::create();
+    let out = stdout(&run(&url, &["demo"], None));
+    let admin_password = value_after(&out, "password:");
+    assert_eq!(admin_password.len(), 20);
+    let specialist_line = out
+        .lines()
+        .find(|l| l.contains("specialist@nru.local"))
+        .expect("specialist line");
+    let demo_password = specialist_line
+        .split_whitespace()
+        .last()
+        .expect("password")
+        .to_owned();
+
+    let app = spawn_app_on(db, &url, |_| {}).await;
+    app.sign_in("first-admin@test.local", &admin_password).await;
+    let (token, _) = app.sign_in("specialist@nru.local", &demo_password).await;
+    let me = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(me.body["role"], "specialist");
+    assert_eq!(me.body["team_ids"].as_array().map(Vec::len), Some(2));
+    for email in ["practitioner@nru.local", "coordinator@nru.local"] {
+        app.sign_in(email, &demo_password).await;
+    }
+    // A second seed is refused rather than duplicating accounts.
+    assert!(!run(&url, &["demo"], None).status.success());
+}
+
+#[tokio::test]
+async fn user_commands_add_list_reset_and_disable_accounts() {
+    let (db, url) = TestDb::create();
+    let added = stdout(&run(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Pat@Test.Local",
+            "--name",
+            "Pat",
+            "--role",
+            "practitioner",
+            "--organisation",
+            "police",
+            "--region",
+            "london",
+            "--password-stdin",
+        ],
+        Some("a-password-from-stdin\n"),
+    ));
+    assert!(
+        added.contains("created practitioner pat@test.local"),
+        "{added}"
+    );
+    assert!(
+        !added.contains("a-password-from-stdin"),
+        "a chosen password is not echoed"
+    );
+
+    let bad = run(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@test.local",
+            "--name",
+            "X",
+            "--role",
+            "wizard",
+        ],
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
+    let incomplete = run(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@test.local",
+            "--name",
+            "Y",
+            "--role",
+            "practitioner",
+        ],
+        None,
+    );
+    assert!(!incomplete.status.success());
+    assert!(String::from_utf8_lossy(&incomplete.stderr).contains("organisation"));
+
+    let listed = stdout(&run(&url, &["user", "list"], None));
+    assert!(listed.contains("pat@test.local"), "{listed}");
+    assert!(!listed.contains("y@test.local"));
+
+    let reset = stdout(&run(
+        &url,
+        &["user", "set-password", "--email", "pat@test.local"],
+        None,
+    ));
+    let new_password = value_after(&reset, "password:");
+
+    let app = spawn_app_on(db, &url, |_| {}).await;
+    app.login("pat@test.local", "a-password-from-stdin")
+        .await
+        .problem(401);
+    app.sign_in("pat@test.local", &new_password).await;
+
+    stdout(&run(
+        &url,
+        &["user", "disable", "--email", "pat@test.local"],
+        None,
+    ));
+    app.login("pat@test.local", &new_password)
+        .await
+        .problem(401);
+    assert_eq!(
+        app.login("first-admin@test.local", "wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[test]
+fn openapi_command_prints_the_checked_in_document() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("openapi")
+        .env_remove("APP_ENV")
+        .output()
+        .expect("binary runs");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), checked_in);
+}
+
+#[test]
+fn production_refuses_to_start_with_the_default_secret() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("migrate")
+        .env("APP_ENV", "production")
+        .env_remove("APP__AUTH__JWT_SECRET")
+        .output()
+        .expect("binary runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("auth.jwt_secret"));
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
+    let (_db, url) = TestDb::create();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("serve")
+        .env("APP__DATABASE__URL", &url)
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__SERVER__WORKERS", "1")
+        .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20")
+        .env("APP__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("APP__LOG__LEVEL", "warn")
+        .env_remove("APP_ENV")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "server did not become ready");
+
+    // A request caught mid-upload: headers and half the body are sent before SIGTERM, the rest after.
+    let body = serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("send head");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stream
+        .write_all(rest.as_bytes())
+        .await
+        .expect("send the rest after SIGTERM");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("read answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "in-flight request was cut off: {answer:?}"
+    );
+    assert!(answer.contains("access_token"));
+    let exit = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(exit.success(), "exit status {exit:?}");
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "no longer listening"
+    );
+}
