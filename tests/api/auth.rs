@@ -325,9 +325,7 @@ async fn repeated_failures_for_an_account_are_throttled_with_retry_after() {
         s.auth.login_window_seconds = 600;
     })
     .await;
-    for _ in 0..3 {
-        app.login(ADMIN_EMAIL, "wrong-password!").await.problem(401);
-    }
+    app.fail_logins(ADMIN_EMAIL, 3).await;
     let throttled = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     throttled.problem(429);
     let wait: u64 = throttled
@@ -337,11 +335,7 @@ async fn repeated_failures_for_an_account_are_throttled_with_retry_after() {
         .unwrap();
     assert!(wait > 500 && wait <= 600, "wait {wait}");
     // An unknown account is throttled the same way, so throttling reveals nothing.
-    for _ in 0..3 {
-        app.login("nobody@test.local", "wrong-password!")
-            .await
-            .problem(401);
-    }
+    app.fail_logins("nobody@test.local", 3).await;
     app.login("nobody@test.local", "wrong-password!")
         .await
         .problem(429);
@@ -350,13 +344,9 @@ async fn repeated_failures_for_an_account_are_throttled_with_retry_after() {
 #[tokio::test]
 async fn a_success_clears_earlier_failures_for_the_account() {
     let app = spawn_app_with(|s| s.auth.login_max_failures_per_account = 3).await;
-    for _ in 0..2 {
-        app.login(ADMIN_EMAIL, "wrong-password!").await.problem(401);
-    }
+    app.fail_logins(ADMIN_EMAIL, 2).await;
     app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    for _ in 0..2 {
-        app.login(ADMIN_EMAIL, "wrong-password!").await.problem(401);
-    }
+    app.fail_logins(ADMIN_EMAIL, 2).await;
     assert_eq!(
         app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status,
         StatusCode::OK
@@ -371,9 +361,7 @@ async fn many_failures_from_one_address_are_throttled_across_accounts() {
     })
     .await;
     for i in 0..4 {
-        app.login(&format!("guess{i}@test.local"), "wrong-password!")
-            .await
-            .problem(401);
+        app.fail_logins(&format!("guess{i}@test.local"), 1).await;
     }
     let reply = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     reply.problem(429);

@@ -204,6 +204,13 @@ impl TestApp {
         .await
     }
 
+    /// Makes `times` sign-in attempts with a wrong password, each refused with 401.
+    pub async fn fail_logins(&self, email: &str, times: usize) {
+        for _ in 0..times {
+            self.login(email, "wrong-password!").await.problem(401);
+        }
+    }
+
     /// Signs in and returns (access token, refresh token), asserting success.
     pub async fn sign_in(&self, email: &str, password: &str) -> (String, String) {
         let reply = self.login(email, password).await;
