@@ -72,11 +72,130 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    requests (id) {
+        id -> Text,
+        reference -> Text,
+        requester_id -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        urgency -> Text,
+        organisation -> Text,
+        region -> Text,
+        local_reference -> Nullable<Text>,
+        yp_age -> Nullable<Integer>,
+        yp_age_band -> Nullable<Text>,
+        yp_gender -> Nullable<Text>,
+        yp_flags -> Text,
+        contact_method -> Text,
+        contact_times -> Nullable<Text>,
+        status -> Text,
+        priority -> Nullable<Text>,
+        team_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        triaged_at -> Nullable<Timestamp>,
+        assigned_at -> Nullable<Timestamp>,
+        first_response_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
+        paused_seconds -> BigInt,
+    }
+}
+
+diesel::table! {
+    request_pauses (id) {
+        id -> Text,
+        request_id -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    request_transitions (id) {
+        id -> Text,
+        request_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Text,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        body_hash -> Text,
+        request_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_exclusions (request_id, user_id) {
+        request_id -> Text,
+        user_id -> Text,
+        excluded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    break_glass_grants (id) {
+        id -> Text,
+        request_id -> Text,
+        user_id -> Text,
+        reason -> Text,
+        granted_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        request_id -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(messages -> requests (request_id));
+diesel::joinable!(request_transitions -> requests (request_id));
+diesel::joinable!(request_pauses -> requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -86,4 +205,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     login_attempts,
+    reference_counters,
+    requests,
+    request_pauses,
+    request_transitions,
+    messages,
+    idempotency_keys,
+    request_exclusions,
+    break_glass_grants,
+    audit_log,
 );

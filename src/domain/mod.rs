@@ -1,24 +1,35 @@
 //! Pure rules over plain data: no database, no HTTP.
 
 pub mod accounts;
+pub mod lifecycle;
+pub mod policy;
+pub mod requests;
 pub mod throttle;
 
 /// Declares an enum stored as text: serde and OpenAPI use the same snake_case
 /// names as the database column, and reading an unknown name is an error
 /// rather than a silent default.
 macro_rules! text_enum {
+    // The serde rule is written out in each arm: utoipa does not read renames
+    // that arrive through macro fragments. Unit tests hold the JSON and
+    // OpenAPI names equal to the stored ones.
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        // `rename_all` rather than a per-variant rename: utoipa does not read
-        // renames that arrive through macro fragments. A unit test holds the
-        // serde names equal to the stored ones.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($variant),+
-        }
-
+        pub enum $name { $($variant),+ }
+        $crate::domain::text_enum!(@impl $name { $($variant => $text),+ });
+    };
+    ($(#[$meta:meta])* $name:ident as UPPERCASE { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "UPPERCASE")]
+        pub enum $name { $($variant),+ }
+        $crate::domain::text_enum!(@impl $name { $($variant => $text),+ });
+    };
+    (@impl $name:ident { $($variant:ident => $text:literal),+ }) => {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 

@@ -1,7 +1,12 @@
 //! Diesel queries, one module per aggregate. Every function takes
 //! `&mut DbConnection`, so it runs alone or inside a caller's transaction.
 
+pub mod access;
+pub mod audit;
+pub mod idempotency;
 pub mod login_attempts;
+pub mod messages;
+pub mod requests;
 pub mod sessions;
 pub mod teams;
 pub mod users;

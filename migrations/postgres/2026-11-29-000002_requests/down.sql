@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE break_glass_grants;
+DROP TABLE request_exclusions;
+DROP TABLE idempotency_keys;
+DROP TABLE messages;
+DROP TABLE request_transitions;
+DROP TABLE request_pauses;
+DROP TABLE requests;
+DROP TABLE reference_counters;

@@ -1,0 +1,11 @@
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE break_glass_grants;
+DROP TABLE request_exclusions;
+DROP TABLE idempotency_keys;
+DROP TABLE messages;
+DROP TABLE request_transitions;
+DROP TABLE request_pauses;
+DROP TABLE requests;
+DROP TABLE reference_counters;

@@ -1,0 +1,113 @@
+//! Need-to-know records: exclusions (conflict of interest) and break-glass grants.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{break_glass_grants, request_exclusions};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = break_glass_grants)]
+pub struct GrantRow {
+    pub id: String,
+    pub request_id: String,
+    pub user_id: String,
+    pub reason: String,
+    pub granted_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn is_excluded(
+    conn: &mut DbConnection,
+    request_id: &str,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    let count: i64 = request_exclusions::table
+        .filter(request_exclusions::request_id.eq(request_id))
+        .filter(request_exclusions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+pub fn exclude(
+    conn: &mut DbConnection,
+    request_id: &str,
+    user_id: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    if is_excluded(conn, request_id, user_id)? {
+        return Ok(false);
+    }
+    diesel::insert_into(request_exclusions::table)
+        .values((
+            request_exclusions::request_id.eq(request_id),
+            request_exclusions::user_id.eq(user_id),
+            request_exclusions::excluded_by.eq(by),
+            request_exclusions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn remove_exclusion(
+    conn: &mut DbConnection,
+    request_id: &str,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    let removed = diesel::delete(
+        request_exclusions::table
+            .filter(request_exclusions::request_id.eq(request_id))
+            .filter(request_exclusions::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+pub fn excluded_users(conn: &mut DbConnection, request_id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(request_exclusions::table
+        .filter(request_exclusions::request_id.eq(request_id))
+        .select(request_exclusions::user_id)
+        .order(request_exclusions::user_id.asc())
+        .load(conn)?)
+}
+
+pub fn has_live_grant(
+    conn: &mut DbConnection,
+    request_id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let count: i64 = break_glass_grants::table
+        .filter(break_glass_grants::request_id.eq(request_id))
+        .filter(break_glass_grants::user_id.eq(user_id))
+        .filter(break_glass_grants::expires_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+pub fn grant(conn: &mut DbConnection, row: &GrantRow) -> Result<(), ApiError> {
+    diesel::insert_into(break_glass_grants::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Grants, newest first, for coordinators to review.
+pub fn grants(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<GrantRow>, ApiError> {
+    let mut query = break_glass_grants::table
+        .select(GrantRow::as_select())
+        .order(break_glass_grants::id.desc())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(break_glass_grants::id.lt(after.to_owned()));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}

@@ -1,0 +1,82 @@
+//! The append-only audit trail. There is no update or delete here, and the
+//! database refuses both (triggers in the migrations).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::audit_log;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub request_id: Option<String>,
+    /// JSON; never free text from a request or message.
+    pub details: String,
+}
+
+pub fn append(
+    conn: &mut DbConnection,
+    actor_id: Option<&str>,
+    action: &str,
+    request_id: Option<&str>,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    let row = AuditRow {
+        id: super::new_id(),
+        at: super::now(),
+        actor_id: actor_id.map(str::to_owned),
+        action: action.to_owned(),
+        request_id: request_id.map(str::to_owned),
+        details: details.to_string(),
+    };
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub request_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, ApiError> {
+    let mut query = audit_log::table
+        .select(AuditRow::as_select())
+        .order(audit_log::id.asc())
+        .into_boxed();
+    if let Some(v) = &filter.request_id {
+        query = query.filter(audit_log::request_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.actor_id {
+        query = query.filter(audit_log::actor_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.action {
+        query = query.filter(audit_log::action.eq(v.clone()));
+    }
+    if let Some(v) = filter.from {
+        query = query.filter(audit_log::at.ge(v));
+    }
+    if let Some(v) = filter.to {
+        query = query.filter(audit_log::at.lt(v));
+    }
+    if let Some(after) = after {
+        query = query.filter(audit_log::id.gt(after.to_owned()));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}

@@ -1,0 +1,326 @@
+//! Guidance requests: rows, the per-year reference counter, transitions and pauses.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use crate::db::schema::{
+    break_glass_grants, request_exclusions, request_pauses, request_transitions, requests,
+};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = requests)]
+pub struct RequestRow {
+    pub id: String,
+    pub reference: String,
+    pub requester_id: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub urgency: String,
+    pub organisation: String,
+    pub region: String,
+    pub local_reference: Option<String>,
+    pub yp_age: Option<i32>,
+    pub yp_age_band: Option<String>,
+    pub yp_gender: Option<String>,
+    pub yp_flags: String,
+    pub contact_method: String,
+    pub contact_times: Option<String>,
+    pub status: String,
+    pub priority: Option<String>,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub triaged_at: Option<NaiveDateTime>,
+    pub assigned_at: Option<NaiveDateTime>,
+    pub first_response_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub withdrawn_at: Option<NaiveDateTime>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub paused_seconds: i64,
+}
+
+/// A change to a request; every change bumps the version.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = requests)]
+pub struct RequestChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub local_reference: Option<Option<String>>,
+    pub yp_age: Option<Option<i32>>,
+    pub yp_age_band: Option<Option<String>>,
+    pub yp_gender: Option<Option<String>>,
+    pub yp_flags: Option<String>,
+    pub contact_method: Option<String>,
+    pub contact_times: Option<Option<String>>,
+    pub status: Option<String>,
+    pub priority: Option<Option<String>>,
+    pub team_id: Option<Option<String>>,
+    pub assignee_id: Option<Option<String>>,
+    pub triaged_at: Option<Option<NaiveDateTime>>,
+    pub assigned_at: Option<Option<NaiveDateTime>>,
+    pub first_response_at: Option<Option<NaiveDateTime>>,
+    pub resolved_at: Option<Option<NaiveDateTime>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+    pub withdrawn_at: Option<Option<NaiveDateTime>>,
+    pub paused_at: Option<Option<NaiveDateTime>>,
+    pub paused_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = request_transitions)]
+pub struct TransitionRow {
+    pub id: String,
+    pub request_id: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor_id: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+/// The next number of `year`'s reference sequence. Runs inside the submit
+/// transaction; the counter row's lock serializes concurrent submissions.
+pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> Result<i64, ApiError> {
+    // The one backend-specific statement here: "create the year's counter if missing".
+    match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(
+            "INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+        )
+        .bind::<Integer, _>(year)
+        .execute(c)?,
+        DbConnection::Sqlite(c) => {
+            diesel::sql_query("INSERT OR IGNORE INTO reference_counters (year, last_value) VALUES (?, 0)")
+                .bind::<Integer, _>(year)
+                .execute(c)?
+        }
+    };
+    use crate::db::schema::reference_counters as rc;
+    diesel::update(rc::table.find(year))
+        .set(rc::last_value.eq(rc::last_value + 1))
+        .execute(conn)?;
+    Ok(rc::table.find(year).select(rc::last_value).first(conn)?)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> Result<(), ApiError> {
+    diesel::insert_into(requests::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<RequestRow>, ApiError> {
+    Ok(requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Applies `changes` only if the request is still at `expected_version`;
+/// otherwise someone else changed it first (412).
+pub fn update_versioned(
+    conn: &mut DbConnection,
+    id: &str,
+    expected_version: i32,
+    changes: &RequestChanges,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let updated = diesel::update(
+        requests::table
+            .filter(requests::id.eq(id))
+            .filter(requests::version.eq(expected_version)),
+    )
+    .set((
+        changes,
+        requests::version.eq(expected_version + 1),
+        requests::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(ApiError::PreconditionFailed(
+            "the request has changed since you read it; fetch it again and retry".into(),
+        ));
+    }
+    find(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+pub fn record_transition(
+    conn: &mut DbConnection,
+    request_id: &str,
+    from: &str,
+    to: &str,
+    actor_id: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::insert_into(request_transitions::table)
+        .values((
+            request_transitions::id.eq(super::new_id()),
+            request_transitions::request_id.eq(request_id),
+            request_transitions::from_status.eq(from),
+            request_transitions::to_status.eq(to),
+            request_transitions::actor_id.eq(actor_id),
+            request_transitions::at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn transitions(
+    conn: &mut DbConnection,
+    request_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<TransitionRow>, ApiError> {
+    let mut query = request_transitions::table
+        .filter(request_transitions::request_id.eq(request_id.to_owned()))
+        .select(TransitionRow::as_select())
+        .order(request_transitions::id.asc())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(request_transitions::id.gt(after.to_owned()));
+    }
+    Ok(query.limit(limit).load(conn)?)
+}
+
+pub fn start_pause(
+    conn: &mut DbConnection,
+    request_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::insert_into(request_pauses::table)
+        .values((
+            request_pauses::id.eq(super::new_id()),
+            request_pauses::request_id.eq(request_id),
+            request_pauses::started_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn end_pause(
+    conn: &mut DbConnection,
+    request_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::update(
+        request_pauses::table
+            .filter(request_pauses::request_id.eq(request_id))
+            .filter(request_pauses::ended_at.is_null()),
+    )
+    .set(request_pauses::ended_at.eq(at))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Who is asking, for filtering lists to what they may see.
+pub enum Visibility {
+    Requester(String),
+    Coordinator(String),
+    Specialist {
+        user_id: String,
+        team_ids: Vec<String>,
+        now: NaiveDateTime,
+    },
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RequestFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub urgency: Option<String>,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub region: Option<String>,
+    pub reference: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
+    pub newest_first: bool,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    filter: &RequestFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
+    let excluded_for = |user_id: &str| {
+        request_exclusions::table
+            .filter(request_exclusions::user_id.eq(user_id.to_owned()))
+            .select(request_exclusions::request_id)
+    };
+    query = match visibility {
+        Visibility::Requester(user_id) => query.filter(requests::requester_id.eq(user_id.clone())),
+        Visibility::Coordinator(user_id) => {
+            query.filter(requests::id.ne_all(excluded_for(user_id)))
+        }
+        Visibility::Specialist {
+            user_id,
+            team_ids,
+            now,
+        } => {
+            let glass = break_glass_grants::table
+                .filter(break_glass_grants::user_id.eq(user_id.clone()))
+                .filter(break_glass_grants::expires_at.gt(*now))
+                .select(break_glass_grants::request_id);
+            query
+                .filter(
+                    requests::team_id
+                        .eq_any(team_ids.clone())
+                        .or(requests::assignee_id.eq(user_id.clone()))
+                        .or(requests::id.eq_any(glass)),
+                )
+                .filter(requests::id.ne_all(excluded_for(user_id)))
+        }
+    };
+    if let Some(v) = &filter.status {
+        query = query.filter(requests::status.eq(v.clone()));
+    }
+    if let Some(v) = &filter.category {
+        query = query.filter(requests::category.eq(v.clone()));
+    }
+    if let Some(v) = &filter.priority {
+        query = query.filter(requests::priority.eq(v.clone()));
+    }
+    if let Some(v) = &filter.urgency {
+        query = query.filter(requests::urgency.eq(v.clone()));
+    }
+    if let Some(v) = &filter.team_id {
+        query = query.filter(requests::team_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.assignee_id {
+        query = query.filter(requests::assignee_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.region {
+        query = query.filter(requests::region.eq(v.clone()));
+    }
+    if let Some(v) = &filter.reference {
+        query = query.filter(requests::reference.eq(v.clone()));
+    }
+    if let Some(v) = filter.created_from {
+        query = query.filter(requests::created_at.ge(v));
+    }
+    if let Some(v) = filter.created_to {
+        query = query.filter(requests::created_at.lt(v));
+    }
+    // Ids are UUIDv7, so id order is creation order and a stable cursor key.
+    query = match (filter.newest_first, after) {
+        (true, Some(after)) => query
+            .filter(requests::id.lt(after.to_owned()))
+            .order(requests::id.desc()),
+        (true, None) => query.order(requests::id.desc()),
+        (false, Some(after)) => query
+            .filter(requests::id.gt(after.to_owned()))
+            .order(requests::id.asc()),
+        (false, None) => query.order(requests::id.asc()),
+    };
+    Ok(query.limit(limit).load(conn)?)
+}
