@@ -215,4 +215,17 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn openapi_names_are_the_stored_names() {
+        use utoipa::PartialSchema;
+        let priority = serde_json::to_value(Priority::schema()).unwrap();
+        assert_eq!(
+            priority["enum"],
+            serde_json::json!(["P1", "P2", "P3", "P4"])
+        );
+        let band = serde_json::to_value(AgeBand::schema()).unwrap();
+        let names: Vec<&str> = AgeBand::ALL.iter().map(|b| b.as_str()).collect();
+        assert_eq!(band["enum"], serde_json::json!(names));
+    }
 }
