@@ -18,7 +18,18 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub bootstrap: BootstrapSettings,
+    pub requests: RequestSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RequestSettings {
+    /// How long after resolution a request may be reopened.
+    pub reopen_window_days: i64,
+    /// How long an Idempotency-Key is remembered.
+    pub idempotency_key_ttl_hours: i64,
+    /// How long a break-glass grant lasts.
+    pub break_glass_minutes: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -147,6 +158,15 @@ impl Settings {
         }
         if self.auth.login_window_seconds <= 0 {
             anyhow::bail!("auth.login_window_seconds: must be positive");
+        }
+        if self.requests.reopen_window_days < 0 {
+            anyhow::bail!("requests.reopen_window_days: must not be negative");
+        }
+        if self.requests.idempotency_key_ttl_hours <= 0 {
+            anyhow::bail!("requests.idempotency_key_ttl_hours: must be positive");
+        }
+        if self.requests.break_glass_minutes <= 0 {
+            anyhow::bail!("requests.break_glass_minutes: must be positive");
         }
         if self.database.pool_size == 0 {
             anyhow::bail!("database.pool_size: must be at least 1");

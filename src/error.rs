@@ -58,6 +58,7 @@ pub enum ApiError {
     MethodNotAllowed(&'static str),
     Conflict(String),
     PreconditionFailed(String),
+    PreconditionRequired(String),
     PayloadTooLarge(usize),
     UnsupportedMediaType(String),
     TooManyRequests {
@@ -109,6 +110,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("conflict", "The request conflicts with current state"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            ApiError::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
@@ -133,6 +135,7 @@ impl ApiError {
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
             | ApiError::PreconditionFailed(d)
+            | ApiError::PreconditionRequired(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unavailable(d)
             | ApiError::Internal(d) => Some(d.clone()),
@@ -184,6 +187,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

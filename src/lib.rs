@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod requests;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

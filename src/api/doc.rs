@@ -7,7 +7,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{auth, me, ops, teams, users};
+use crate::api::{auth, conversation, me, ops, oversight, requests, teams, users};
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
 
 #[derive(OpenApi)]
@@ -23,6 +23,12 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         users::create, users::list, users::read, users::update,
         users::disable, users::enable, users::set_password,
         teams::create, teams::list, teams::read,
+        requests::submit, requests::list, requests::read, requests::edit,
+        requests::withdraw, requests::resolve, requests::reopen, requests::close,
+        requests::request_information, requests::triage, requests::assign, requests::unassign,
+        conversation::post, conversation::list, conversation::timeline,
+        oversight::exclusions, oversight::exclude, oversight::include,
+        oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
         ops::healthz, ops::readyz,
     ),
     components(schemas(Problem, FieldError)),
@@ -32,6 +38,10 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "me", description = "Your own account"),
         (name = "users", description = "Users administration (admin)"),
         (name = "teams", description = "Teams"),
+        (name = "requests", description = "Guidance requests and their lifecycle"),
+        (name = "conversation", description = "Messages and the timeline of a request"),
+        (name = "need-to-know", description = "Exclusions and break-glass access"),
+        (name = "audit", description = "The append-only audit trail"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -1,11 +1,14 @@
 //! HTTP handlers, one module per resource, and the route table.
 
 pub mod auth;
+pub mod conversation;
 pub mod doc;
 pub mod extract;
 pub mod me;
 pub mod ops;
+pub mod oversight;
 pub mod pagination;
+pub mod requests;
 pub mod teams;
 pub mod users;
 

@@ -69,6 +69,14 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// A reply is seen by the requester; an internal note by unit staff only.
+    MessageKind {
+        Reply => "reply",
+        InternalNote => "internal_note",
+    }
+);
+
 /// An age band, for when the exact age is not known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum AgeBand {

@@ -1,0 +1,303 @@
+//! Need-to-know controls and their records: exclusions, break-glass access,
+//! and the audit trail.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::api::conversation::PageQuery;
+use crate::api::extract::{JsonBody, QueryParams};
+use crate::api::not_blank;
+use crate::api::pagination::{Page, PageRequest};
+use crate::api::requests::as_actor;
+use crate::auth::Caller;
+use crate::domain::accounts::Role;
+use crate::error::ApiError;
+use crate::requests as flows;
+use crate::startup::AppState;
+use crate::store;
+use crate::store::access::GrantRow;
+use crate::store::audit::{AuditFilter, AuditRow};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionBody {
+    /// A specialist or coordinator who must not see this request.
+    pub user_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Exclusions {
+    pub user_ids: Vec<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}/exclusions", tag = "need-to-know",
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "Staff excluded from this request", body = Exclusions)),
+    security(("bearer" = []))
+)]
+pub async fn exclusions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<Exclusions>, ApiError> {
+    caller.require(&[Role::Coordinator])?;
+    let id = id.into_inner();
+    let user_ids = as_actor(&state, &caller, false, move |conn, actor| {
+        flows::load_visible(conn, actor, &id, store::now())?;
+        store::access::excluded_users(conn, &id)
+    })
+    .await?;
+    Ok(web::Json(Exclusions { user_ids }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/exclusions", tag = "need-to-know",
+    params(("id" = String, Path, description = "Request id")),
+    request_body = ExclusionBody,
+    responses(
+        (status = 204, description = "Excluded: they now get 404 for this request everywhere"),
+        (status = 409, description = "They hold the request", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn exclude(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody<ExclusionBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Coordinator])?;
+    let body = body.into_inner()?;
+    let id = id.into_inner();
+    as_actor(&state, &caller, true, move |conn, actor| {
+        flows::exclude(conn, actor, &id, &body.user_id, store::now())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/requests/{id}/exclusions/{user_id}", tag = "need-to-know",
+    params(("id" = String, Path, description = "Request id"), ("user_id" = String, Path, description = "The excluded user")),
+    responses((status = 204, description = "No longer excluded")),
+    security(("bearer" = []))
+)]
+pub async fn include(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Coordinator])?;
+    let (id, user_id) = path.into_inner();
+    as_actor(&state, &caller, true, move |conn, actor| {
+        flows::remove_exclusion(conn, actor, &id, &user_id, store::now())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassBody {
+    /// Why you need this request now; coordinators review every grant.
+    #[validate(length(min = 10, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 10, max_length = 500, pattern = r"\S")]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakGlassGrant {
+    pub id: String,
+    pub request_id: String,
+    pub user_id: String,
+    pub reason: String,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<GrantRow> for BreakGlassGrant {
+    fn from(row: GrantRow) -> BreakGlassGrant {
+        BreakGlassGrant {
+            id: row.id,
+            request_id: row.request_id,
+            user_id: row.user_id,
+            reason: row.reason,
+            granted_at: row.granted_at.and_utc(),
+            expires_at: row.expires_at.and_utc(),
+        }
+    }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/break-glass", tag = "need-to-know",
+    params(("id" = String, Path, description = "Request id")),
+    request_body = BreakGlassBody,
+    responses(
+        (status = 201, description = "Time-limited access granted, audited and reported to coordinators", body = BreakGlassGrant),
+        (status = 409, description = "The request is already within your reach", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn break_glass(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody<BreakGlassBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Specialist])?;
+    let body = body.into_inner()?;
+    let id = id.into_inner();
+    let settings = state.settings.requests.clone();
+    let grant = as_actor(&state, &caller, true, move |conn, actor| {
+        flows::break_glass(conn, actor, &id, &body.reason, &settings, store::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(BreakGlassGrant::from(grant)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/break-glass", tag = "need-to-know",
+    params(PageQuery),
+    responses((status = 200, description = "Break-glass grants, newest first, for review", body = Page<BreakGlassGrant>)),
+    security(("bearer" = []))
+)]
+pub async fn grants(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<PageQuery>,
+) -> Result<web::Json<Page<BreakGlassGrant>>, ApiError> {
+    caller.require(&[Role::Coordinator])?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            let rows = store::access::grants(conn, page.after.as_deref(), page.fetch())?;
+            Ok(page.page(rows, |g| &g.id))
+        })
+        .await?;
+    Ok(web::Json(rows.map(BreakGlassGrant::from)))
+}
+
+/// One audit record. `details` never holds free text from a request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    #[schema(example = "request.read")]
+    pub action: String,
+    pub request_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> AuditEntry {
+        AuditEntry {
+            details: serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null),
+            id: row.id,
+            at: row.at.and_utc(),
+            actor_id: row.actor_id,
+            action: row.action,
+            request_id: row.request_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub request_id: Option<String>,
+    pub actor_id: Option<String>,
+    /// e.g. `request.read`, `request.transition`, `message.created`.
+    pub action: Option<String>,
+    /// At or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+async fn audit_page(
+    state: &AppState,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditEntry>, ApiError> {
+    let rows = state
+        .db
+        .read(move |conn| {
+            let rows = store::audit::list(conn, &filter, page.after.as_deref(), page.fetch())?;
+            Ok(page.page(rows, |r| &r.id))
+        })
+        .await?;
+    Ok(rows.map(AuditEntry::from))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}/audit", tag = "audit",
+    params(("id" = String, Path, description = "Request id"), PageQuery),
+    responses((status = 200, description = "Everything done to and every staff read of this request, oldest first", body = Page<AuditEntry>)),
+    security(("bearer" = []))
+)]
+pub async fn request_audit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    query: QueryParams<PageQuery>,
+) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    caller.require(&[Role::Coordinator, Role::Admin])?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let id = id.into_inner();
+    let check = id.clone();
+    // Coordinators go through need-to-know (an exclusion hides it); admins see the trail, not the case.
+    as_actor(&state, &caller, false, move |conn, actor| {
+        if actor.role == Role::Admin {
+            store::requests::find(conn, &check)?
+                .ok_or(ApiError::NotFound)
+                .map(drop)
+        } else {
+            flows::load_visible(conn, actor, &check, store::now()).map(drop)
+        }
+    })
+    .await?;
+    let filter = AuditFilter {
+        request_id: Some(id),
+        ..Default::default()
+    };
+    Ok(web::Json(audit_page(&state, filter, page).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/audit", tag = "audit",
+    params(AuditQuery),
+    responses((status = 200, description = "The audit log, oldest first", body = Page<AuditEntry>)),
+    security(("bearer" = []))
+)]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<AuditQuery>,
+) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = AuditFilter {
+        request_id: query.request_id,
+        actor_id: query.actor_id,
+        action: query.action,
+        from: query.from.map(|t| t.naive_utc()),
+        to: query.to.map(|t| t.naive_utc()),
+    };
+    Ok(web::Json(audit_page(&state, filter, page).await?))
+}

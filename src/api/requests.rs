@@ -1,0 +1,804 @@
+//! Guidance requests: submission, reading, editing, lifecycle actions.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::api::extract::{double_option, JsonBody, QueryParams};
+use crate::api::not_blank;
+use crate::api::pagination::{Page, PageRequest};
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::domain::accounts::{Organisation, Region, Role};
+use crate::domain::lifecycle::{Action, Status};
+use crate::domain::requests::{
+    flags_from_text, AgeBand, Category, ContactMethod, Gender, Priority, Urgency, YoungPersonFlag,
+};
+use crate::error::ApiError;
+use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
+use crate::startup::AppState;
+use crate::store;
+use crate::store::requests::{RequestFilter, RequestRow, Visibility};
+
+/// Roles that deal with case content; admins run the system and see none.
+pub(crate) const CASE_ROLES: &[Role] = &[Role::Practitioner, Role::Specialist, Role::Coordinator];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct YoungPerson {
+    pub age: Option<i32>,
+    pub age_band: Option<AgeBand>,
+    pub gender: Option<Gender>,
+    pub flags: Vec<YoungPersonFlag>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Contact {
+    pub method: ContactMethod,
+    pub times: Option<String>,
+}
+
+/// When each milestone was reached (UTC).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Milestones {
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// The first reply from staff.
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// A guidance request as its reader may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuidanceRequest {
+    pub id: String,
+    #[schema(example = "NRU-2026-000123")]
+    pub reference: String,
+    pub status: Status,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub urgency: Urgency,
+    pub priority: Option<Priority>,
+    pub organisation: Organisation,
+    pub region: Region,
+    pub local_reference: Option<String>,
+    pub young_person: YoungPerson,
+    pub contact: Contact,
+    pub requester_id: String,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    /// Sent back in `If-Match` to change the request.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub milestones: Milestones,
+    /// Waiting for the requester: the response clock is paused.
+    pub paused: bool,
+    /// Total time spent paused, in seconds, excluding a pause still running.
+    pub paused_seconds: i64,
+    /// Messages you can see on this request.
+    pub message_count: i64,
+}
+
+/// A request in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestSummary {
+    pub id: String,
+    pub reference: String,
+    pub status: Status,
+    pub title: String,
+    pub category: Category,
+    pub urgency: Urgency,
+    pub priority: Option<Priority>,
+    pub region: Region,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn corrupt(row: &RequestRow, what: &str) -> ApiError {
+    ApiError::internal(format!("request {} has an unknown {what}", row.id))
+}
+
+fn parse<T>(
+    row: &RequestRow,
+    what: &str,
+    text: &str,
+    f: fn(&str) -> Option<T>,
+) -> Result<T, ApiError> {
+    f(text).ok_or_else(|| corrupt(row, what))
+}
+
+fn parse_opt<T>(
+    row: &RequestRow,
+    what: &str,
+    text: Option<&str>,
+    f: fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    text.map(|t| parse(row, what, t, f)).transpose()
+}
+
+impl RequestSummary {
+    fn from_row(row: RequestRow) -> Result<RequestSummary, ApiError> {
+        Ok(RequestSummary {
+            status: parse(&row, "status", &row.status, Status::parse)?,
+            category: parse(&row, "category", &row.category, Category::parse)?,
+            urgency: parse(&row, "urgency", &row.urgency, Urgency::parse)?,
+            priority: parse_opt(&row, "priority", row.priority.as_deref(), Priority::parse)?,
+            region: parse(&row, "region", &row.region, Region::parse)?,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            id: row.id,
+            reference: row.reference,
+            title: row.title,
+            team_id: row.team_id,
+            assignee_id: row.assignee_id,
+        })
+    }
+}
+
+impl GuidanceRequest {
+    pub(crate) fn from_row(
+        row: RequestRow,
+        message_count: i64,
+    ) -> Result<GuidanceRequest, ApiError> {
+        let utc = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc());
+        Ok(GuidanceRequest {
+            status: parse(&row, "status", &row.status, Status::parse)?,
+            category: parse(&row, "category", &row.category, Category::parse)?,
+            urgency: parse(&row, "urgency", &row.urgency, Urgency::parse)?,
+            priority: parse_opt(&row, "priority", row.priority.as_deref(), Priority::parse)?,
+            organisation: parse(&row, "organisation", &row.organisation, Organisation::parse)?,
+            region: parse(&row, "region", &row.region, Region::parse)?,
+            young_person: YoungPerson {
+                age: row.yp_age,
+                age_band: parse_opt(&row, "age band", row.yp_age_band.as_deref(), AgeBand::parse)?,
+                gender: parse_opt(&row, "gender", row.yp_gender.as_deref(), Gender::parse)?,
+                flags: flags_from_text(&row.yp_flags).ok_or_else(|| corrupt(&row, "flag"))?,
+            },
+            contact: Contact {
+                method: parse(
+                    &row,
+                    "contact method",
+                    &row.contact_method,
+                    ContactMethod::parse,
+                )?,
+                times: row.contact_times.clone(),
+            },
+            milestones: Milestones {
+                triaged_at: utc(row.triaged_at),
+                assigned_at: utc(row.assigned_at),
+                first_response_at: utc(row.first_response_at),
+                resolved_at: utc(row.resolved_at),
+                closed_at: utc(row.closed_at),
+                withdrawn_at: utc(row.withdrawn_at),
+            },
+            paused: row.paused_at.is_some(),
+            paused_seconds: row.paused_seconds,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            message_count,
+            id: row.id,
+            reference: row.reference,
+            title: row.title,
+            description: row.description,
+            local_reference: row.local_reference,
+            requester_id: row.requester_id,
+            team_id: row.team_id,
+            assignee_id: row.assignee_id,
+            version: row.version,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct YoungPersonInput {
+    /// Give an age or an age band, not both. No names, ever.
+    #[validate(range(min = 0, max = 25))]
+    #[schema(minimum = 0, maximum = 25)]
+    pub age: Option<i32>,
+    pub age_band: Option<AgeBand>,
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    #[validate(length(max = 7))]
+    #[schema(max_items = 7)]
+    pub flags: Vec<YoungPersonFlag>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub method: ContactMethod,
+    /// When you can be reached, e.g. "weekdays 9-5".
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
+    pub times: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    #[validate(length(min = 3, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 3, max_length = 200, pattern = r"\S")]
+    pub title: String,
+    /// The case, described without names.
+    #[validate(length(min = 10, max = 20000), custom(function = "not_blank"))]
+    #[schema(min_length = 10, max_length = 20000, pattern = r"\S")]
+    pub description: String,
+    pub category: Category,
+    pub urgency: Urgency,
+    /// Defaults to your profile's organisation.
+    pub organisation: Option<Organisation>,
+    /// Defaults to your profile's region.
+    pub region: Option<Region>,
+    /// Your own system's case reference.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub local_reference: Option<String>,
+    #[validate(nested)]
+    pub young_person: YoungPersonInput,
+    #[validate(nested)]
+    pub contact: ContactInput,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditYoungPerson {
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(range(min = 0, max = 25))]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 25)]
+    pub age: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<AgeBand>)]
+    pub age_band: Option<Option<AgeBand>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Gender>)]
+    pub gender: Option<Option<Gender>>,
+    #[validate(length(max = 7))]
+    #[schema(max_items = 7)]
+    pub flags: Option<Vec<YoungPersonFlag>>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditContact {
+    pub method: Option<ContactMethod>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 200))]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub times: Option<Option<String>>,
+}
+
+/// Fields to change; absent fields stay, `null` clears an optional one.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    #[validate(length(min = 3, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 3, max_length = 200, pattern = r"\S")]
+    pub title: Option<String>,
+    #[validate(length(min = 10, max = 20000), custom(function = "not_blank"))]
+    #[schema(min_length = 10, max_length = 20000, pattern = r"\S")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 100))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub local_reference: Option<Option<String>>,
+    #[validate(nested)]
+    pub young_person: Option<EditYoungPerson>,
+    #[validate(nested)]
+    pub contact: Option<EditContact>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Newest,
+    Oldest,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RequestListQuery {
+    pub status: Option<Status>,
+    pub category: Option<Category>,
+    pub priority: Option<Priority>,
+    pub urgency: Option<Urgency>,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub region: Option<Region>,
+    /// Exact reference, e.g. NRU-2026-000123.
+    pub reference: Option<String>,
+    /// Created at or after this instant (RFC 3339).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before this instant (RFC 3339).
+    pub created_to: Option<DateTime<Utc>>,
+    /// `newest` (default) or `oldest` first.
+    pub sort: Option<SortOrder>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Runs `f` as the caller: staff work is written (their reads are audited),
+/// a requester's reads are not.
+pub(crate) async fn as_actor<T, F>(
+    state: &AppState,
+    caller: &Caller,
+    write: bool,
+    f: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let (user_id, role) = (caller.user_id.clone(), caller.role);
+    let work = move |conn: &mut DbConnection| {
+        let actor = Actor::load(conn, &user_id, role)?;
+        f(conn, &actor)
+    };
+    if write {
+        state.db.write(work).await
+    } else {
+        state.db.read(work).await
+    }
+}
+
+pub(crate) fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version named by `If-Match`, if any (`*` matches any version).
+pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i32>().ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::BadRequest {
+            detail: "If-Match must be an ETag from this API, such as \"3\"".into(),
+            errors: vec![crate::error::FieldError::new(
+                "If-Match",
+                "not an ETag from this API",
+            )],
+        })
+}
+
+fn respond(
+    mut builder: HttpResponseBuilder,
+    row: RequestRow,
+    message_count: i64,
+) -> Result<HttpResponse, ApiError> {
+    builder.insert_header((header::ETAG, etag(row.version)));
+    Ok(builder.json(GuidanceRequest::from_row(row, message_count)?))
+}
+
+fn count_visible(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    access: crate::domain::policy::Access,
+) -> Result<i64, ApiError> {
+    store::messages::count(conn, &row.id, flows::visible_kind(access))
+}
+
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default();
+    if text.is_empty() || text.len() > 255 || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest {
+            detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            errors: vec![crate::error::FieldError::new(
+                IDEMPOTENCY_KEY,
+                "1 to 255 visible ASCII characters",
+            )],
+        });
+    }
+    Ok(Some(text.to_owned()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests", tag = "requests",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$",
+            description = "Repeat a submission safely: the same key and body return the first result")),
+    request_body = SubmitRequest,
+    responses(
+        (status = 201, description = "Submitted (or, for a repeated Idempotency-Key, the first result)", body = GuidanceRequest,
+         headers(("Location" = String, description = "URL of the request"), ("ETag" = String, description = "The version, for If-Match"))),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBody<SubmitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Practitioner])?;
+    let body = body.into_inner()?;
+    let key = idempotency_key(&req)?;
+    let body_hash = Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let submission = Submission {
+        title: body.title,
+        description: body.description,
+        category: body.category,
+        urgency: body.urgency,
+        organisation: body.organisation,
+        region: body.region,
+        local_reference: body.local_reference,
+        age: body.young_person.age,
+        age_band: body.young_person.age_band,
+        gender: body.young_person.gender,
+        flags: body.young_person.flags,
+        contact_method: body.contact.method,
+        contact_times: body.contact.times,
+    };
+    let settings = state.settings.requests.clone();
+    let attempt = || {
+        let (submission, key, body_hash, settings) = (
+            submission.clone(),
+            key.clone(),
+            body_hash.clone(),
+            settings.clone(),
+        );
+        let requester = caller.user_id.clone();
+        state.db.write(move |conn| {
+            let idem = key.as_deref().map(|key| Idempotency {
+                key,
+                body_hash: &body_hash,
+            });
+            flows::submit(conn, &requester, &submission, idem, &settings, store::now())
+        })
+    };
+    // Two identical submissions racing on one key: the loser's insert of the
+    // key conflicts and rolls back; on retry it finds and returns the winner's.
+    let (row, replayed) = match attempt().await {
+        Err(ApiError::Conflict(_)) if key.is_some() => attempt().await?,
+        other => other?,
+    };
+    let mut builder = HttpResponse::Created();
+    builder.insert_header((header::LOCATION, format!("/api/v1/requests/{}", row.id)));
+    if replayed {
+        builder.insert_header(("Idempotency-Replayed", "true"));
+    }
+    respond(builder, row, 0)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/requests", tag = "requests",
+    params(RequestListQuery),
+    responses((status = 200, description = "Requests you may see", body = Page<RequestSummary>)),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<RequestListQuery>,
+) -> Result<web::Json<Page<RequestSummary>>, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = RequestFilter {
+        status: query.status.map(|v| v.as_str().to_owned()),
+        category: query.category.map(|v| v.as_str().to_owned()),
+        priority: query.priority.map(|v| v.as_str().to_owned()),
+        urgency: query.urgency.map(|v| v.as_str().to_owned()),
+        team_id: query.team_id,
+        assignee_id: query.assignee_id,
+        region: query.region.map(|v| v.as_str().to_owned()),
+        reference: query.reference,
+        created_from: query.created_from.map(|t| t.naive_utc()),
+        created_to: query.created_to.map(|t| t.naive_utc()),
+        newest_first: !matches!(query.sort, Some(SortOrder::Oldest)),
+    };
+    let rows = as_actor(&state, &caller, false, move |conn, actor| {
+        let visibility = match actor.role {
+            Role::Practitioner => Visibility::Requester(actor.user_id.clone()),
+            Role::Coordinator => Visibility::Coordinator(actor.user_id.clone()),
+            _ => Visibility::Specialist {
+                user_id: actor.user_id.clone(),
+                team_ids: actor.team_ids.clone(),
+                now: store::now(),
+            },
+        };
+        let rows = store::requests::list(
+            conn,
+            &visibility,
+            &filter,
+            page.after.as_deref(),
+            page.fetch(),
+        )?;
+        Ok(page.page(rows, |r| &r.id))
+    })
+    .await?;
+    let items = rows
+        .items
+        .into_iter()
+        .map(RequestSummary::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(web::Json(Page {
+        items,
+        next_cursor: rows.next_cursor,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}", tag = "requests",
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "The request; staff reads are audited", body = GuidanceRequest,
+               headers(("ETag" = String, description = "The version, for If-Match")))),
+    security(("bearer" = []))
+)]
+pub async fn read(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let id = id.into_inner();
+    let staff = caller.role.works_requests();
+    let (row, count) = as_actor(&state, &caller, staff, move |conn, actor| {
+        let seen = flows::read(conn, actor, &id, "request.read", store::now())?;
+        let count = count_visible(conn, &seen.row, seen.access)?;
+        Ok((seen.row, count))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/requests/{id}", tag = "requests",
+    params(
+        ("id" = String, Path, description = "Request id"),
+        ("If-Match" = String, Header, pattern = r#"^"[0-9]+"$"#, description = "The ETag you last read; required"),
+    ),
+    request_body = EditRequest,
+    responses(
+        (status = 200, description = "Edited", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+        (status = 412, description = "Changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is required", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn edit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<EditRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let version = if_match(&req)?.ok_or_else(|| {
+        ApiError::PreconditionRequired(
+            "send If-Match with the ETag you last read, so edits cannot overwrite each other"
+                .into(),
+        )
+    })?;
+    let body = body.into_inner()?;
+    let young = body.young_person;
+    let contact = body.contact;
+    let edit = Edit {
+        title: body.title,
+        description: body.description,
+        local_reference: body.local_reference,
+        age: young.as_ref().and_then(|y| y.age),
+        age_band: young.as_ref().and_then(|y| y.age_band),
+        gender: young.as_ref().and_then(|y| y.gender),
+        flags: young.and_then(|y| y.flags),
+        contact_method: contact.as_ref().and_then(|c| c.method),
+        contact_times: contact.and_then(|c| c.times),
+    };
+    let id = id.into_inner();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let row = flows::edit(conn, actor, &id, &edit, version, store::now())?;
+        let seen = flows::load_visible(conn, actor, &id, store::now())?;
+        Ok((row, count_visible(conn, &seen.row, seen.access)?))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+async fn run_action(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: String,
+    action: Action,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let version = if_match(&req)?;
+    let settings = state.settings.requests.clone();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let now = store::now();
+        let row = flows::act(conn, actor, &id, action, version, &settings, now)?;
+        let seen = flows::load_visible(conn, actor, &id, now)?;
+        Ok((row, count_visible(conn, &seen.row, seen.access)?))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+macro_rules! action_endpoint {
+    ($name:ident, $path:literal, $action:expr, $doc:literal) => {
+        #[utoipa::path(
+            post, path = $path, tag = "requests",
+            params(
+                ("id" = String, Path, description = "Request id"),
+                ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+            ),
+            responses(
+                (status = 200, description = $doc, body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+                (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $name(state: web::Data<AppState>, caller: Caller, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+            run_action(state, caller, req, id.into_inner(), $action).await
+        }
+    };
+}
+
+action_endpoint!(
+    withdraw,
+    "/api/v1/requests/{id}/withdraw",
+    Action::Withdraw,
+    "Withdrawn by the requester"
+);
+action_endpoint!(
+    resolve,
+    "/api/v1/requests/{id}/resolve",
+    Action::Resolve,
+    "Resolved by the assignee or a coordinator"
+);
+action_endpoint!(
+    reopen,
+    "/api/v1/requests/{id}/reopen",
+    Action::Reopen,
+    "Reopened within the configured window"
+);
+action_endpoint!(
+    close,
+    "/api/v1/requests/{id}/close",
+    Action::Close,
+    "Closed: the requester confirms it is resolved, or a coordinator closes it"
+);
+action_endpoint!(
+    request_information,
+    "/api/v1/requests/{id}/request-information",
+    Action::RequestInformation,
+    "Awaiting the requester; the response clock pauses until they reply"
+);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageBody {
+    pub priority: Priority,
+    pub team_id: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// An active specialist in the request's team.
+    pub assignee_id: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/triage", tag = "requests",
+    params(
+        ("id" = String, Path, description = "Request id"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+    ),
+    request_body = TriageBody,
+    responses(
+        (status = 200, description = "Triaged into a team's queue", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn triage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<TriageBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let version = if_match(&req)?;
+    let body = body.into_inner()?;
+    let id = id.into_inner();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let now = store::now();
+        let row = flows::triage(conn, actor, &id, body.priority, &body.team_id, version, now)?;
+        Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/assign", tag = "requests",
+    params(
+        ("id" = String, Path, description = "Request id"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+    ),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "Assigned", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn assign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let version = if_match(&req)?;
+    let body = body.into_inner()?;
+    let id = id.into_inner();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let row = flows::assign(conn, actor, &id, &body.assignee_id, version, store::now())?;
+        Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/unassign", tag = "requests",
+    params(
+        ("id" = String, Path, description = "Request id"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+    ),
+    responses(
+        (status = 200, description = "Back in the team's queue", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn unassign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(CASE_ROLES)?;
+    let version = if_match(&req)?;
+    let id = id.into_inner();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let row = flows::unassign(conn, actor, &id, version, store::now())?;
+        Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}

@@ -1,0 +1,809 @@
+//! Guidance-request workflows. Each function runs inside the caller's
+//! transaction: it checks need-to-know, applies the lifecycle rules, writes
+//! the change, its transition and its audit row together.
+
+use chrono::{Datelike, Duration, NaiveDateTime};
+use serde_json::json;
+
+use crate::config::RequestSettings;
+use crate::db::DbConnection;
+use crate::domain::accounts::{Organisation, Region, Role};
+use crate::domain::lifecycle::{next_status, within_reopen_window, Action, Status};
+use crate::domain::policy::{self, Access, RequestFacts, Viewer};
+use crate::domain::requests::{
+    age_problem, flags_to_text, reference, AgeBand, Category, ContactMethod, Gender, MessageKind,
+    Priority, Urgency, YoungPersonFlag,
+};
+use crate::error::{ApiError, FieldError};
+use crate::store::messages::MessageRow;
+use crate::store::requests::{RequestChanges, RequestRow};
+use crate::store::{self, access::GrantRow};
+
+/// The caller as the policy sees them: id, role and teams.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: String,
+    pub role: Role,
+    pub team_ids: Vec<String>,
+}
+
+impl Actor {
+    pub fn load(conn: &mut DbConnection, user_id: &str, role: Role) -> Result<Actor, ApiError> {
+        let record = store::users::load_record(conn, user_id)?.ok_or(ApiError::NotFound)?;
+        Ok(Actor {
+            user_id: user_id.to_owned(),
+            role,
+            team_ids: record.team_ids,
+        })
+    }
+
+    fn viewer(&self) -> Viewer<'_> {
+        Viewer {
+            user_id: &self.user_id,
+            role: self.role,
+            team_ids: &self.team_ids,
+        }
+    }
+}
+
+/// A request with the caller's access to it.
+pub struct Seen {
+    pub row: RequestRow,
+    pub access: Access,
+    pub via_break_glass: bool,
+}
+
+fn parse_status(row: &RequestRow) -> Result<Status, ApiError> {
+    Status::parse(&row.status)
+        .ok_or_else(|| ApiError::internal(format!("request {} has unknown status", row.id)))
+}
+
+/// Loads a request the actor may see; anything else is 404, so a request's
+/// existence is never revealed to someone outside it.
+pub fn load_visible(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Seen, ApiError> {
+    let row = store::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let staff = actor.role.works_requests();
+    let viewer_excluded = staff && store::access::is_excluded(conn, id, &actor.user_id)?;
+    let mut facts = RequestFacts {
+        requester_id: &row.requester_id,
+        team_id: row.team_id.as_deref(),
+        assignee_id: row.assignee_id.as_deref(),
+        viewer_excluded,
+        viewer_break_glass: false,
+    };
+    let normal = policy::in_normal_reach(&actor.viewer(), &facts);
+    if staff && !normal && !viewer_excluded {
+        facts.viewer_break_glass = store::access::has_live_grant(conn, id, &actor.user_id, now)?;
+    }
+    let access = policy::access(&actor.viewer(), &facts);
+    if access == Access::None {
+        return Err(ApiError::NotFound);
+    }
+    let via_break_glass = access == Access::Staff && !normal;
+    Ok(Seen {
+        row,
+        access,
+        via_break_glass,
+    })
+}
+
+/// Reads a request's detail; staff reads go on the audit trail.
+pub fn read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    what: &str,
+    now: NaiveDateTime,
+) -> Result<Seen, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    if seen.access == Access::Staff {
+        store::audit::append(
+            conn,
+            Some(&actor.user_id),
+            what,
+            Some(id),
+            json!({"via_break_glass": seen.via_break_glass}),
+        )?;
+    }
+    Ok(seen)
+}
+
+fn check_version(row: &RequestRow, if_match: Option<i32>) -> Result<(), ApiError> {
+    match if_match {
+        Some(version) if version != row.version => Err(ApiError::PreconditionFailed(format!(
+            "the request is at version {}, not {version}; fetch it again and retry",
+            row.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn refuse_unless(allowed: bool, action: Action) -> Result<(), ApiError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "you may not {} this request",
+            action.as_str().replace('_', " ")
+        )))
+    }
+}
+
+/// Seconds a pause lasted, to add to the request's paused total.
+fn pause_seconds(row: &RequestRow, now: NaiveDateTime) -> i64 {
+    row.paused_at
+        .map_or(0, |since| (now - since).num_seconds().max(0))
+}
+
+/// The lifecycle effects of `action` on `row`, besides the status itself.
+fn effects(row: &RequestRow, action: Action, now: NaiveDateTime, changes: &mut RequestChanges) {
+    let ends_pause = row.paused_at.is_some()
+        && matches!(
+            action,
+            Action::RequesterReply | Action::Resolve | Action::Withdraw
+        );
+    if ends_pause {
+        changes.paused_at = Some(None);
+        changes.paused_seconds = Some(row.paused_seconds + pause_seconds(row, now));
+    }
+    match action {
+        Action::RequestInformation => changes.paused_at = Some(Some(now)),
+        Action::Resolve => changes.resolved_at = Some(Some(now)),
+        Action::Reopen => changes.resolved_at = Some(None),
+        Action::Close => changes.closed_at = Some(Some(now)),
+        Action::Withdraw => changes.withdrawn_at = Some(Some(now)),
+        Action::Unassign => changes.assignee_id = Some(None),
+        Action::Triage | Action::Assign | Action::RequesterReply => {}
+    }
+}
+
+/// Applies a lifecycle action with its extra field changes, recording the
+/// transition, pauses and the audit row.
+fn apply(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: &RequestRow,
+    action: Action,
+    mut changes: RequestChanges,
+    audit: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let from = parse_status(row)?;
+    let to =
+        next_status(from, action).map_err(|refused| ApiError::conflict(refused.to_string()))?;
+    effects(row, action, now, &mut changes);
+    changes.status = Some(to.as_str().to_owned());
+    let updated = store::requests::update_versioned(conn, &row.id, row.version, &changes, now)?;
+    if action == Action::RequestInformation {
+        store::requests::start_pause(conn, &row.id, now)?;
+    } else if row.paused_at.is_some() && changes.paused_at == Some(None) {
+        store::requests::end_pause(conn, &row.id, now)?;
+    }
+    if from != to {
+        store::requests::record_transition(
+            conn,
+            &row.id,
+            from.as_str(),
+            to.as_str(),
+            Some(&actor.user_id),
+            now,
+        )?;
+    }
+    let mut details = json!({"action": action.as_str(), "from": from.as_str(), "to": to.as_str()});
+    if let (Some(target), Some(extra)) = (details.as_object_mut(), audit.as_object()) {
+        target.extend(extra.clone());
+    }
+    store::audit::append(
+        conn,
+        Some(&actor.user_id),
+        "request.transition",
+        Some(&row.id),
+        details,
+    )?;
+    Ok(updated)
+}
+
+/// Withdraw, resolve, reopen, close or request information.
+pub fn act(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+    if_match: Option<i32>,
+    settings: &RequestSettings,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    let facts = facts_of(&seen.row);
+    refuse_unless(
+        policy::may(action, seen.access, &actor.viewer(), &facts),
+        action,
+    )?;
+    check_version(&seen.row, if_match)?;
+    if action == Action::Reopen {
+        let window = Duration::days(settings.reopen_window_days);
+        if let Some(resolved_at) = seen.row.resolved_at {
+            if !within_reopen_window(resolved_at, now, window) {
+                return Err(ApiError::conflict(format!(
+                    "the reopen window of {} days after resolution has passed",
+                    settings.reopen_window_days
+                )));
+            }
+        }
+    }
+    apply(
+        conn,
+        actor,
+        &seen.row,
+        action,
+        RequestChanges::default(),
+        json!({}),
+        now,
+    )
+}
+
+fn facts_of(row: &RequestRow) -> RequestFacts<'_> {
+    RequestFacts {
+        requester_id: &row.requester_id,
+        team_id: row.team_id.as_deref(),
+        assignee_id: row.assignee_id.as_deref(),
+        ..Default::default()
+    }
+}
+
+/// Sets priority and team (coordinators); re-triage keeps history in the
+/// transitions and the audit trail.
+pub fn triage(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    priority: Priority,
+    team_id: &str,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    refuse_unless(
+        policy::may(
+            Action::Triage,
+            seen.access,
+            &actor.viewer(),
+            &facts_of(&seen.row),
+        ),
+        Action::Triage,
+    )?;
+    check_version(&seen.row, if_match)?;
+    if store::teams::find(conn, team_id)?.is_none() {
+        return Err(ApiError::field("team_id", "no such team"));
+    }
+    let changes = RequestChanges {
+        priority: Some(Some(priority.as_str().to_owned())),
+        team_id: Some(Some(team_id.to_owned())),
+        triaged_at: Some(Some(seen.row.triaged_at.unwrap_or(now))),
+        ..Default::default()
+    };
+    let audit = json!({
+        "priority": {"from": seen.row.priority, "to": priority.as_str()},
+        "team_id": {"from": seen.row.team_id, "to": team_id},
+    });
+    apply(conn, actor, &seen.row, Action::Triage, changes, audit, now)
+}
+
+/// Assigns to an active specialist of the request's team (coordinators).
+pub fn assign(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    assignee_id: &str,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    refuse_unless(
+        policy::may(
+            Action::Assign,
+            seen.access,
+            &actor.viewer(),
+            &facts_of(&seen.row),
+        ),
+        Action::Assign,
+    )?;
+    check_version(&seen.row, if_match)?;
+    let assignee = store::users::load_record(conn, assignee_id)?
+        .ok_or_else(|| ApiError::field("assignee_id", "no such user"))?;
+    let fits = assignee.row.active
+        && assignee.row.role()? == Role::Specialist
+        && seen
+            .row
+            .team_id
+            .as_ref()
+            .is_some_and(|team| assignee.team_ids.contains(team));
+    if !fits {
+        return Err(ApiError::field(
+            "assignee_id",
+            "must be an active specialist in the request's team",
+        ));
+    }
+    if store::access::is_excluded(conn, id, assignee_id)? {
+        return Err(ApiError::field(
+            "assignee_id",
+            "this person is excluded from the request",
+        ));
+    }
+    let changes = RequestChanges {
+        assignee_id: Some(Some(assignee_id.to_owned())),
+        assigned_at: Some(Some(now)),
+        ..Default::default()
+    };
+    let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": assignee_id}});
+    apply(conn, actor, &seen.row, Action::Assign, changes, audit, now)
+}
+
+pub fn unassign(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    refuse_unless(
+        policy::may(
+            Action::Unassign,
+            seen.access,
+            &actor.viewer(),
+            &facts_of(&seen.row),
+        ),
+        Action::Unassign,
+    )?;
+    check_version(&seen.row, if_match)?;
+    let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": null}});
+    apply(
+        conn,
+        actor,
+        &seen.row,
+        Action::Unassign,
+        RequestChanges::default(),
+        audit,
+        now,
+    )
+}
+
+/// What a practitioner submits.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Submission {
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub urgency: Urgency,
+    pub organisation: Option<Organisation>,
+    pub region: Option<Region>,
+    pub local_reference: Option<String>,
+    pub age: Option<i32>,
+    pub age_band: Option<AgeBand>,
+    pub gender: Option<Gender>,
+    pub flags: Vec<YoungPersonFlag>,
+    pub contact_method: ContactMethod,
+    pub contact_times: Option<String>,
+}
+
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub body_hash: &'a str,
+}
+
+/// Creates a request, or with a known Idempotency-Key returns the first
+/// result (`true` = replayed). The same key with another body is refused.
+pub fn submit(
+    conn: &mut DbConnection,
+    requester_id: &str,
+    submission: &Submission,
+    idempotency: Option<Idempotency<'_>>,
+    settings: &RequestSettings,
+    now: NaiveDateTime,
+) -> Result<(RequestRow, bool), ApiError> {
+    if let Some(idem) = &idempotency {
+        if let Some(stored) = store::idempotency::find_live(conn, requester_id, idem.key, now)? {
+            if stored.body_hash != idem.body_hash {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "this key was already used with a different body",
+                ));
+            }
+            let row = store::requests::find(conn, &stored.request_id)?.ok_or(ApiError::NotFound)?;
+            return Ok((row, true));
+        }
+    }
+    if let Some((field, message)) = age_problem(submission.age, submission.age_band) {
+        return Err(ApiError::Validation(vec![FieldError::new(field, message)]));
+    }
+    let requester = store::users::find(conn, requester_id)?.ok_or(ApiError::NotFound)?;
+    let organisation = submission
+        .organisation
+        .map(|o| o.as_str().to_owned())
+        .or(requester.organisation)
+        .ok_or_else(|| ApiError::field("organisation", "required: your profile has none"))?;
+    let region = submission
+        .region
+        .map(|r| r.as_str().to_owned())
+        .or(requester.region)
+        .ok_or_else(|| ApiError::field("region", "required: your profile has none"))?;
+    let year = now.year();
+    let sequence = store::requests::next_reference_number(conn, year)?;
+    let row = RequestRow {
+        id: store::new_id(),
+        reference: reference(year, sequence),
+        requester_id: requester_id.to_owned(),
+        title: submission.title.trim().to_owned(),
+        description: submission.description.trim().to_owned(),
+        category: submission.category.as_str().to_owned(),
+        urgency: submission.urgency.as_str().to_owned(),
+        organisation,
+        region,
+        local_reference: submission
+            .local_reference
+            .as_ref()
+            .map(|r| r.trim().to_owned()),
+        yp_age: submission.age,
+        yp_age_band: submission.age_band.map(|b| b.as_str().to_owned()),
+        yp_gender: submission.gender.map(|g| g.as_str().to_owned()),
+        yp_flags: flags_to_text(&submission.flags),
+        contact_method: submission.contact_method.as_str().to_owned(),
+        contact_times: submission
+            .contact_times
+            .as_ref()
+            .map(|t| t.trim().to_owned()),
+        status: Status::New.as_str().to_owned(),
+        priority: None,
+        team_id: None,
+        assignee_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        triaged_at: None,
+        assigned_at: None,
+        first_response_at: None,
+        resolved_at: None,
+        closed_at: None,
+        withdrawn_at: None,
+        paused_at: None,
+        paused_seconds: 0,
+    };
+    store::requests::insert(conn, &row)?;
+    if let Some(idem) = &idempotency {
+        let expires = now + Duration::hours(settings.idempotency_key_ttl_hours);
+        store::idempotency::insert(
+            conn,
+            requester_id,
+            idem.key,
+            idem.body_hash,
+            &row.id,
+            now,
+            expires,
+        )?;
+    }
+    store::audit::append(
+        conn,
+        Some(requester_id),
+        "request.created",
+        Some(&row.id),
+        json!({"reference": row.reference, "category": row.category, "urgency": row.urgency}),
+    )?;
+    Ok((row, false))
+}
+
+/// Editable fields; `Some(None)` clears an optional one.
+#[derive(Debug, Default, Clone)]
+pub struct Edit {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub local_reference: Option<Option<String>>,
+    pub age: Option<Option<i32>>,
+    pub age_band: Option<Option<AgeBand>>,
+    pub gender: Option<Option<Gender>>,
+    pub flags: Option<Vec<YoungPersonFlag>>,
+    pub contact_method: Option<ContactMethod>,
+    pub contact_times: Option<Option<String>>,
+}
+
+/// Edits by the requester (while open) or a coordinator (until closed).
+/// Free text changes are audited by name only, never by value.
+pub fn edit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    edit: &Edit,
+    version: i32,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    let status = parse_status(&seen.row)?;
+    let allowed = match seen.access {
+        Access::Requester => status.is_open(),
+        Access::Staff => actor.role == Role::Coordinator && !status.is_final(),
+        Access::None => false,
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(format!(
+            "a {status} request cannot be edited by you"
+        )));
+    }
+    check_version(&seen.row, Some(version))?;
+    let row = &seen.row;
+    let age = edit.age.unwrap_or(row.yp_age);
+    let band = match edit.age_band {
+        Some(band) => band,
+        None => row.yp_age_band.as_deref().and_then(AgeBand::parse),
+    };
+    if let Some((field, message)) = age_problem(age, band) {
+        return Err(ApiError::Validation(vec![FieldError::new(field, message)]));
+    }
+    let mut changed: Vec<&str> = Vec::new();
+    let mut values = serde_json::Map::new();
+    let mut note =
+        |name: &'static str, from: serde_json::Value, to: serde_json::Value, free_text: bool| {
+            if from != to {
+                changed.push(name);
+                if !free_text {
+                    values.insert(name.to_owned(), json!({"from": from, "to": to}));
+                }
+            }
+        };
+    let trimmed = |s: &String| s.trim().to_owned();
+    let changes = RequestChanges {
+        title: edit.title.as_ref().map(trimmed),
+        description: edit.description.as_ref().map(trimmed),
+        local_reference: edit
+            .local_reference
+            .as_ref()
+            .map(|r| r.as_ref().map(trimmed)),
+        yp_age: edit.age,
+        yp_age_band: edit.age_band.map(|b| b.map(|b| b.as_str().to_owned())),
+        yp_gender: edit.gender.map(|g| g.map(|g| g.as_str().to_owned())),
+        yp_flags: edit.flags.as_deref().map(flags_to_text),
+        contact_method: edit.contact_method.map(|m| m.as_str().to_owned()),
+        contact_times: edit.contact_times.as_ref().map(|t| t.as_ref().map(trimmed)),
+        ..Default::default()
+    };
+    if let Some(v) = &changes.title {
+        note("title", json!(row.title), json!(v), true);
+    }
+    if let Some(v) = &changes.description {
+        note("description", json!(row.description), json!(v), true);
+    }
+    if let Some(v) = &changes.local_reference {
+        note(
+            "local_reference",
+            json!(row.local_reference),
+            json!(v),
+            true,
+        );
+    }
+    if let Some(v) = &changes.contact_times {
+        note("contact_times", json!(row.contact_times), json!(v), true);
+    }
+    if let Some(v) = changes.yp_age {
+        note("young_person.age", json!(row.yp_age), json!(v), false);
+    }
+    if let Some(v) = &changes.yp_age_band {
+        note(
+            "young_person.age_band",
+            json!(row.yp_age_band),
+            json!(v),
+            false,
+        );
+    }
+    if let Some(v) = &changes.yp_gender {
+        note("young_person.gender", json!(row.yp_gender), json!(v), false);
+    }
+    if let Some(v) = &changes.yp_flags {
+        note("young_person.flags", json!(row.yp_flags), json!(v), false);
+    }
+    if let Some(v) = &changes.contact_method {
+        note("contact.method", json!(row.contact_method), json!(v), false);
+    }
+    if changed.is_empty() {
+        return Ok(seen.row);
+    }
+    let updated = store::requests::update_versioned(conn, id, row.version, &changes, now)?;
+    store::audit::append(
+        conn,
+        Some(&actor.user_id),
+        "request.updated",
+        Some(id),
+        json!({"fields": changed, "changes": values}),
+    )?;
+    Ok(updated)
+}
+
+/// Posts a reply or an internal note. A requester's reply while the unit
+/// awaits them resumes the request; the first staff reply is the first response.
+pub fn post_message(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    kind: MessageKind,
+    body: &str,
+    now: NaiveDateTime,
+) -> Result<(MessageRow, RequestRow), ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    let status = parse_status(&seen.row)?;
+    let mut row = seen.row.clone();
+    match seen.access {
+        Access::Requester => {
+            if kind == MessageKind::InternalNote {
+                return Err(ApiError::forbidden("internal notes are for unit staff"));
+            }
+            if !status.is_open() {
+                return Err(ApiError::conflict(format!(
+                    "a {status} request takes no more replies"
+                )));
+            }
+            if status == Status::AwaitingRequester {
+                row = apply(
+                    conn,
+                    actor,
+                    &seen.row,
+                    Action::RequesterReply,
+                    RequestChanges::default(),
+                    json!({}),
+                    now,
+                )?;
+            }
+        }
+        Access::Staff => {
+            if status.is_final() {
+                return Err(ApiError::conflict(format!(
+                    "a {status} request takes no more messages"
+                )));
+            }
+            if kind == MessageKind::Reply && row.first_response_at.is_none() {
+                let changes = RequestChanges {
+                    first_response_at: Some(Some(now)),
+                    ..Default::default()
+                };
+                row = store::requests::update_versioned(conn, id, row.version, &changes, now)?;
+            }
+        }
+        Access::None => return Err(ApiError::NotFound),
+    }
+    let message = MessageRow {
+        id: store::new_id(),
+        request_id: id.to_owned(),
+        author_id: actor.user_id.clone(),
+        kind: kind.as_str().to_owned(),
+        body: body.trim().to_owned(),
+        created_at: now,
+    };
+    store::messages::insert(conn, &message)?;
+    store::audit::append(
+        conn,
+        Some(&actor.user_id),
+        "message.created",
+        Some(id),
+        json!({"message_id": message.id, "kind": message.kind}),
+    )?;
+    Ok((message, row))
+}
+
+/// The message kinds a viewer may see: requesters never see internal notes.
+pub fn visible_kind(access: Access) -> Option<&'static str> {
+    match access {
+        Access::Requester => Some(MessageKind::Reply.as_str()),
+        _ => None,
+    }
+}
+
+/// Grants a specialist time-limited access to a request outside their reach.
+pub fn break_glass(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+    settings: &RequestSettings,
+    now: NaiveDateTime,
+) -> Result<GrantRow, ApiError> {
+    if actor.role != Role::Specialist {
+        return Err(ApiError::forbidden(
+            "break-glass is for specialists; coordinators already see every request",
+        ));
+    }
+    let row = store::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if store::access::is_excluded(conn, id, &actor.user_id)? {
+        return Err(ApiError::NotFound);
+    }
+    if policy::in_normal_reach(&actor.viewer(), &facts_of(&row)) {
+        return Err(ApiError::conflict(
+            "this request is already within your reach",
+        ));
+    }
+    let grant = GrantRow {
+        id: store::new_id(),
+        request_id: id.to_owned(),
+        user_id: actor.user_id.clone(),
+        reason: reason.trim().to_owned(),
+        granted_at: now,
+        expires_at: now + Duration::minutes(settings.break_glass_minutes),
+    };
+    store::access::grant(conn, &grant)?;
+    tracing::warn!(user_id = %actor.user_id, request_id = %id, "break-glass access granted");
+    store::audit::append(
+        conn,
+        Some(&actor.user_id),
+        "break_glass.granted",
+        Some(id),
+        json!({"grant_id": grant.id, "expires_at": grant.expires_at.and_utc()}),
+    )?;
+    Ok(grant)
+}
+
+/// Excludes a member of staff from a request (coordinators).
+pub fn exclude(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    if actor.role != Role::Coordinator {
+        return Err(ApiError::forbidden(
+            "only coordinators exclude staff from a request",
+        ));
+    }
+    let user = store::users::find(conn, user_id)?
+        .ok_or_else(|| ApiError::field("user_id", "no such user"))?;
+    if !user.role()?.works_requests() {
+        return Err(ApiError::field(
+            "user_id",
+            "only specialists and coordinators can be excluded",
+        ));
+    }
+    if user_id == actor.user_id {
+        return Err(ApiError::field("user_id", "you cannot exclude yourself"));
+    }
+    if seen.row.assignee_id.as_deref() == Some(user_id) {
+        return Err(ApiError::conflict(
+            "this person holds the request: assign it to someone else first",
+        ));
+    }
+    if store::access::exclude(conn, id, user_id, &actor.user_id, now)? {
+        store::audit::append(
+            conn,
+            Some(&actor.user_id),
+            "request.exclusion_added",
+            Some(id),
+            json!({"user_id": user_id}),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn remove_exclusion(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    load_visible(conn, actor, id, now)?;
+    if actor.role != Role::Coordinator {
+        return Err(ApiError::forbidden("only coordinators manage exclusions"));
+    }
+    if !store::access::remove_exclusion(conn, id, user_id)? {
+        return Err(ApiError::NotFound);
+    }
+    store::audit::append(
+        conn,
+        Some(&actor.user_id),
+        "request.exclusion_removed",
+        Some(id),
+        json!({"user_id": user_id}),
+    )?;
+    Ok(())
+}
