@@ -113,12 +113,14 @@ pub fn read(
     Ok(seen)
 }
 
-fn check_version(row: &RequestRow, if_match: Option<i32>) -> Result<(), ApiError> {
+fn check_version(row: &RequestRow, if_match: Option<i64>) -> Result<(), ApiError> {
     match if_match {
-        Some(version) if version != row.version => Err(ApiError::PreconditionFailed(format!(
-            "the request is at version {}, not {version}; fetch it again and retry",
-            row.version
-        ))),
+        Some(version) if version != i64::from(row.version) => {
+            Err(ApiError::PreconditionFailed(format!(
+                "the request is at version {}, not {version}; fetch it again and retry",
+                row.version
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -214,7 +216,7 @@ pub fn act(
     actor: &Actor,
     id: &str,
     action: Action,
-    if_match: Option<i32>,
+    if_match: Option<i64>,
     settings: &RequestSettings,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
@@ -264,7 +266,7 @@ pub fn triage(
     id: &str,
     priority: Priority,
     team_id: &str,
-    if_match: Option<i32>,
+    if_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
@@ -300,7 +302,7 @@ pub fn assign(
     actor: &Actor,
     id: &str,
     assignee_id: &str,
-    if_match: Option<i32>,
+    if_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
@@ -348,7 +350,7 @@ pub fn unassign(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
-    if_match: Option<i32>,
+    if_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
@@ -518,7 +520,7 @@ pub fn edit(
     actor: &Actor,
     id: &str,
     edit: &Edit,
-    version: i32,
+    version: i64,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;

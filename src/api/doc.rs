@@ -31,7 +31,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
         ops::healthz, ops::readyz,
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, requests::SortOrder)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Sign-in and tokens"),
@@ -123,10 +123,13 @@ fn add_common_responses(operation: &mut Operation) {
     let has_path = params
         .iter()
         .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_header = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Header));
     let has_body = operation.request_body.is_some();
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     let wanted = |status: &str| match status {
-        "400" => has_query || has_body,
+        "400" => has_query || has_header || has_body,
         "401" | "403" => secured,
         "404" => has_path,
         "413" | "415" | "422" => has_body,

@@ -119,6 +119,95 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/teams/{id}",
                 "GET",
                 vec![web::get().to(teams::read)],
-            )),
+            ))
+            .configure(request_routes),
     );
+}
+
+fn request_routes(cfg: &mut web::ServiceConfig) {
+    let post = |path: &str, route: Route| resource(path, "POST", vec![route]);
+    let get = |path: &str, route: Route| resource(path, "GET", vec![route]);
+    cfg.service(resource(
+        "/requests",
+        "GET, POST",
+        vec![
+            web::get().to(requests::list),
+            web::post().to(requests::submit),
+        ],
+    ))
+    .service(resource(
+        "/requests/{id}",
+        "GET, PATCH",
+        vec![
+            web::get().to(requests::read),
+            web::patch().to(requests::edit),
+        ],
+    ))
+    .service(post(
+        "/requests/{id}/withdraw",
+        web::post().to(requests::withdraw),
+    ))
+    .service(post(
+        "/requests/{id}/resolve",
+        web::post().to(requests::resolve),
+    ))
+    .service(post(
+        "/requests/{id}/reopen",
+        web::post().to(requests::reopen),
+    ))
+    .service(post(
+        "/requests/{id}/close",
+        web::post().to(requests::close),
+    ))
+    .service(post(
+        "/requests/{id}/request-information",
+        web::post().to(requests::request_information),
+    ))
+    .service(post(
+        "/requests/{id}/triage",
+        web::post().to(requests::triage),
+    ))
+    .service(post(
+        "/requests/{id}/assign",
+        web::post().to(requests::assign),
+    ))
+    .service(post(
+        "/requests/{id}/unassign",
+        web::post().to(requests::unassign),
+    ))
+    .service(resource(
+        "/requests/{id}/messages",
+        "GET, POST",
+        vec![
+            web::get().to(conversation::list),
+            web::post().to(conversation::post),
+        ],
+    ))
+    .service(get(
+        "/requests/{id}/timeline",
+        web::get().to(conversation::timeline),
+    ))
+    .service(resource(
+        "/requests/{id}/exclusions",
+        "GET, POST",
+        vec![
+            web::get().to(oversight::exclusions),
+            web::post().to(oversight::exclude),
+        ],
+    ))
+    .service(resource(
+        "/requests/{id}/exclusions/{user_id}",
+        "DELETE",
+        vec![web::delete().to(oversight::include)],
+    ))
+    .service(post(
+        "/requests/{id}/break-glass",
+        web::post().to(oversight::break_glass),
+    ))
+    .service(get(
+        "/requests/{id}/audit",
+        web::get().to(oversight::request_audit),
+    ))
+    .service(get("/break-glass", web::get().to(oversight::grants)))
+    .service(get("/audit", web::get().to(oversight::audit_log)));
 }

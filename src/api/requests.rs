@@ -358,8 +358,9 @@ pub(crate) fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
 
-/// The version named by `If-Match`, if any (`*` matches any version).
-pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+/// The version named by `If-Match`, if any (`*` matches any version). A
+/// number too large to be a version is kept as one that matches nothing.
+pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -367,17 +368,23 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     if text == "*" {
         return Ok(None);
     }
-    text.strip_prefix('"')
+    // Bare digits are read as the quoted ETag they stand for.
+    let unquoted = text
+        .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<i32>().ok())
-        .map(Some)
-        .ok_or_else(|| ApiError::BadRequest {
+        .or(Some(text));
+    match unquoted {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(digits.parse::<i64>().unwrap_or(i64::MAX)))
+        }
+        _ => Err(ApiError::BadRequest {
             detail: "If-Match must be an ETag from this API, such as \"3\"".into(),
             errors: vec![crate::error::FieldError::new(
                 "If-Match",
                 "not an ETag from this API",
             )],
-        })
+        }),
+    }
 }
 
 fn respond(
@@ -418,7 +425,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(
     post, path = "/api/v1/requests", tag = "requests",
-    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$",
             description = "Repeat a submission safely: the same key and body return the first result")),
     request_body = SubmitRequest,
     responses(
@@ -572,7 +579,7 @@ pub async fn read(
     patch, path = "/api/v1/requests/{id}", tag = "requests",
     params(
         ("id" = String, Path, description = "Request id"),
-        ("If-Match" = String, Header, pattern = r#"^"[0-9]+"$"#, description = "The ETag you last read; required"),
+        ("If-Match" = String, Header, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "The ETag you last read; required"),
     ),
     request_body = EditRequest,
     responses(
@@ -646,7 +653,7 @@ macro_rules! action_endpoint {
             post, path = $path, tag = "requests",
             params(
                 ("id" = String, Path, description = "Request id"),
-                ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+                ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
             ),
             responses(
                 (status = 200, description = $doc, body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
@@ -710,7 +717,7 @@ pub struct AssignBody {
     post, path = "/api/v1/requests/{id}/triage", tag = "requests",
     params(
         ("id" = String, Path, description = "Request id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
     ),
     request_body = TriageBody,
     responses(
@@ -744,7 +751,7 @@ pub async fn triage(
     post, path = "/api/v1/requests/{id}/assign", tag = "requests",
     params(
         ("id" = String, Path, description = "Request id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
     ),
     request_body = AssignBody,
     responses(
@@ -777,7 +784,7 @@ pub async fn assign(
     post, path = "/api/v1/requests/{id}/unassign", tag = "requests",
     params(
         ("id" = String, Path, description = "Request id"),
-        ("If-Match" = Option<String>, Header, pattern = r#"^"[0-9]+"$"#, description = "Refuse with 412 if the request changed since this ETag"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
     ),
     responses(
         (status = 200, description = "Back in the team's queue", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),

@@ -205,9 +205,8 @@ fn production_refuses_to_start_with_the_default_secret() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("auth.jwt_secret"));
 }
 
-#[tokio::test]
-async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
-    let (_db, url) = TestDb::create();
+/// Runs `nru-helpdesk serve` on a free port and waits until it is ready.
+async fn serve_binary(url: &str, log_level: &str, stderr: Stdio) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -215,31 +214,40 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     let mut server = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("serve")
-        .env("APP__DATABASE__URL", &url)
+        .env("APP__DATABASE__URL", url)
         .env("APP__SERVER__PORT", port.to_string())
         .env("APP__SERVER__WORKERS", "1")
         .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20")
         .env("APP__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL)
         .env("APP__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("APP__LOG__LEVEL", "warn")
+        .env("APP__LOG__LEVEL", log_level)
+        .env("APP__LOG__FORMAT", "json")
         .env_remove("APP_ENV")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("server starts");
     let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
     for _ in 0..100 {
         if reqwest::get(format!("{base}/readyz"))
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            ready = true;
-            break;
+            return (server, port);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(ready, "server did not become ready");
+    let _ = server.kill();
+    let _ = server.wait();
+    panic!("server did not become ready");
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
+    let (_db, url) = TestDb::create();
+    let (mut server, port) = serve_binary(&url, "warn", Stdio::null()).await;
+    let base = format!("http://127.0.0.1:{port}");
 
     // A request caught mid-upload: headers and half the body are sent before SIGTERM, the rest after.
     let body = serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).to_string();
@@ -281,5 +289,119 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     assert!(
         reqwest::get(format!("{base}/healthz")).await.is_err(),
         "no longer listening"
+    );
+}
+
+#[tokio::test]
+async fn no_case_text_reaches_the_logs() {
+    const MARKER: &str = "ZEBRAMARKER";
+    let (_db, url) = TestDb::create();
+    let (server, port) = serve_binary(&url, "debug", Stdio::piped()).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut request = client.post(format!("{base}{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let token =
+        |reply: serde_json::Value| reply["access_token"].as_str().expect("token").to_owned();
+    let login =
+        |email: &str, password: &str| serde_json::json!({"email": email, "password": password});
+    let admin = token(
+        post(
+            "/api/v1/auth/login",
+            None,
+            login(ADMIN_EMAIL, ADMIN_PASSWORD),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap(),
+    );
+    let created = post(
+        "/api/v1/users",
+        Some(&admin),
+        serde_json::json!({"email": "pat@test.local", "display_name": "Pat", "role": "practitioner",
+                           "password": PASSWORD, "organisation": "police", "region": "london"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let pat = token(
+        post(
+            "/api/v1/auth/login",
+            None,
+            login("pat@test.local", PASSWORD),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap(),
+    );
+    let body = serde_json::json!({
+        "title": format!("{MARKER} title"),
+        "description": format!("{MARKER} description of the case"),
+        "category": "trafficking", "urgency": "immediate_risk",
+        "local_reference": format!("{MARKER}-REF"),
+        "young_person": {"age_band": "13_to_15"},
+        "contact": {"method": "email", "times": format!("{MARKER} times")}
+    });
+    let submitted: serde_json::Value = post("/api/v1/requests", Some(&pat), body)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = submitted["id"].as_str().expect("id");
+    // A rejected body is not echoed into the logs either.
+    let bad = post(
+        "/api/v1/requests",
+        Some(&pat),
+        serde_json::json!({"title": MARKER}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let reply = post(
+        &format!("/api/v1/requests/{id}/messages"),
+        Some(&pat),
+        serde_json::json!({"kind": "reply", "body": format!("{MARKER} message")}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    let read = client
+        .get(format!("{base}/api/v1/requests/{id}?q={MARKER}"))
+        .bearer_auth(&pat)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    let output = tokio::task::spawn_blocking(move || server.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        logs.contains("request finished"),
+        "control: the logs were captured:\n{logs}"
+    );
+    assert!(
+        logs.contains("/api/v1/requests/{id}"),
+        "routes are logged as patterns"
+    );
+    assert!(
+        !logs.contains(MARKER),
+        "case text leaked into the logs:\n{logs}"
     );
 }
