@@ -27,7 +27,7 @@ pub struct RequestSettings {
     /// How long after resolution a request may be reopened.
     pub reopen_window_days: i64,
     /// How long an Idempotency-Key is remembered.
-    pub idempotency_key_ttl_hours: i64,
+    pub idempotency_key_ttl_seconds: i64,
     /// How long a break-glass grant lasts.
     pub break_glass_minutes: i64,
 }
@@ -162,8 +162,8 @@ impl Settings {
         if self.requests.reopen_window_days < 0 {
             anyhow::bail!("requests.reopen_window_days: must not be negative");
         }
-        if self.requests.idempotency_key_ttl_hours <= 0 {
-            anyhow::bail!("requests.idempotency_key_ttl_hours: must be positive");
+        if self.requests.idempotency_key_ttl_seconds <= 0 {
+            anyhow::bail!("requests.idempotency_key_ttl_seconds: must be positive");
         }
         if self.requests.break_glass_minutes <= 0 {
             anyhow::bail!("requests.break_glass_minutes: must be positive");

@@ -478,7 +478,7 @@ pub fn submit(
     };
     store::requests::insert(conn, &row)?;
     if let Some(idem) = &idempotency {
-        let expires = now + Duration::hours(settings.idempotency_key_ttl_hours);
+        let expires = now + Duration::seconds(settings.idempotency_key_ttl_seconds);
         store::idempotency::insert(
             conn,
             requester_id,
@@ -520,10 +520,16 @@ pub fn edit(
     actor: &Actor,
     id: &str,
     edit: &Edit,
-    version: i64,
+    version: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
+    let version = version.ok_or_else(|| {
+        ApiError::PreconditionRequired(
+            "send If-Match with the ETag you last read, so edits cannot overwrite each other"
+                .into(),
+        )
+    })?;
     let status = parse_status(&seen.row)?;
     let allowed = match seen.access {
         Access::Requester => status.is_open(),

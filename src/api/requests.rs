@@ -597,12 +597,7 @@ pub async fn edit(
     body: JsonBody<EditRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(CASE_ROLES)?;
-    let version = if_match(&req)?.ok_or_else(|| {
-        ApiError::PreconditionRequired(
-            "send If-Match with the ETag you last read, so edits cannot overwrite each other"
-                .into(),
-        )
-    })?;
+    let version = if_match(&req)?;
     let body = body.into_inner()?;
     let young = body.young_person;
     let contact = body.contact;

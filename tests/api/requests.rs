@@ -1171,3 +1171,148 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
     bad.problem(400);
     assert_eq!(bad.fields(), ["status"]);
 }
+
+#[tokio::test]
+async fn an_idempotency_key_is_forgotten_after_its_time() {
+    let u = {
+        let app = spawn_app_with(|s| s.requests.idempotency_key_ttl_seconds = 1).await;
+        let admin = app.admin_token().await;
+        let (_, practitioner) = app
+            .user_of_role(&admin, "practitioner", "pat@police.test")
+            .await;
+        (app, practitioner)
+    };
+    let (app, practitioner) = (&u.0, &u.1);
+    let send = || {
+        app.client
+            .post(format!("{}/api/v1/requests", app.address))
+            .bearer_auth(practitioner)
+            .header("Idempotency-Key", "retry-me")
+            .json(&submission())
+            .send()
+    };
+    let first = read(send().await.unwrap()).await;
+    let replay = read(send().await.unwrap()).await;
+    assert_eq!(replay.body["id"], first.body["id"]);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let later = read(send().await.unwrap()).await;
+    assert_eq!(later.status, StatusCode::CREATED);
+    assert_ne!(
+        later.body["id"], first.body["id"],
+        "an expired key starts afresh"
+    );
+    assert!(later.header("idempotency-replayed").is_none());
+}
+
+/// Every request endpoint, with a body where it takes one.
+fn endpoints(id: &str) -> Vec<(Method, String, Option<Value>)> {
+    let p = |s: &str| format!("/api/v1/requests/{id}{s}");
+    vec![
+        (Method::GET, p(""), None),
+        (
+            Method::PATCH,
+            p(""),
+            Some(json!({"title": "Another title"})),
+        ),
+        (Method::GET, p("/messages"), None),
+        (
+            Method::POST,
+            p("/messages"),
+            Some(json!({"kind": "reply", "body": "hello"})),
+        ),
+        (Method::GET, p("/timeline"), None),
+        (Method::POST, p("/withdraw"), None),
+        (Method::POST, p("/resolve"), None),
+        (Method::POST, p("/reopen"), None),
+        (Method::POST, p("/close"), None),
+        (Method::POST, p("/request-information"), None),
+        (
+            Method::POST,
+            p("/triage"),
+            Some(json!({"priority": "P1", "team_id": "x"})),
+        ),
+        (
+            Method::POST,
+            p("/assign"),
+            Some(json!({"assignee_id": "x"})),
+        ),
+        (Method::POST, p("/unassign"), None),
+        (Method::GET, p("/exclusions"), None),
+        (
+            Method::POST,
+            p("/exclusions"),
+            Some(json!({"user_id": "x"})),
+        ),
+        (Method::DELETE, p("/exclusions/x"), None),
+        (
+            Method::POST,
+            p("/break-glass"),
+            Some(json!({"reason": "a good enough reason"})),
+        ),
+        (Method::GET, p("/audit"), None),
+    ]
+}
+
+#[tokio::test]
+async fn every_request_endpoint_refuses_strangers_anonymous_callers_and_forged_tokens() {
+    let u = unit().await;
+    let id = u.assigned().await;
+    let forged = format!("{}x", u.practitioner);
+    for (method, path, body) in endpoints(&id) {
+        u.app
+            .call(method.clone(), &path, None, body.clone())
+            .await
+            .problem(401);
+        u.app
+            .call(method.clone(), &path, Some(&forged), body.clone())
+            .await
+            .problem(401);
+        let stranger = u
+            .app
+            .call(
+                method.clone(),
+                &path,
+                Some(&u.other_practitioner),
+                body.clone(),
+            )
+            .await;
+        assert!(
+            matches!(stranger.status.as_u16(), 403 | 404),
+            "{method} {path}: another practitioner got {}",
+            stranger.status
+        );
+        if stranger.status == StatusCode::FORBIDDEN {
+            // Refused by role alone: the same answer as for a request that does not exist.
+            let unknown = path.replace(&id, "00000000-0000-7000-8000-000000000000");
+            let other = u
+                .app
+                .call(
+                    method.clone(),
+                    &unknown,
+                    Some(&u.other_practitioner),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(other.status, StatusCode::FORBIDDEN, "{method} {unknown}");
+        }
+        let outsider = u
+            .app
+            .call(method.clone(), &path, Some(&u.outsider), body.clone())
+            .await;
+        if !path.ends_with("/break-glass") {
+            assert!(
+                matches!(outsider.status.as_u16(), 403 | 404),
+                "{method} {path}: outsider got {}",
+                outsider.status
+            );
+        }
+    }
+    // Nothing changed hands.
+    let now = u
+        .app
+        .get(&format!("/api/v1/requests/{id}"), Some(&u.coordinator))
+        .await;
+    assert_eq!(now.body["status"], "assigned");
+    assert_eq!(now.body["title"], "Concern about county lines recruitment");
+    assert_eq!(now.body["message_count"], 0);
+}
