@@ -142,7 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::bootstrap::ensure_admin(&db, &settings.bootstrap)?;
             println!("Demo accounts (sign in at POST /api/v1/auth/login):");
             for (role, email, secret) in seed_demo(&db)? {
-                println!("  {role:<13} {email:<28} {secret}");
+                println!("  {:<13} {email:<28} {secret}", role.as_str());
             }
         }
         Command::User(command) => run_user(&settings, command)?,
