@@ -14,6 +14,7 @@ diesel::table! {
         max_open_requests -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_assigned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -188,6 +189,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    triage_decisions (id) {
+        id -> Text,
+        request_id -> Text,
+        rule -> Nullable<Text>,
+        reason -> Text,
+        priority -> Nullable<Text>,
+        team_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    safety_events (id) {
+        id -> Text,
+        request_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        handled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
@@ -214,4 +238,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_exclusions,
     break_glass_grants,
     audit_log,
+    safety_events,
+    triage_decisions,
 );

@@ -1,10 +1,12 @@
 //! Pure rules over plain data: no database, no HTTP.
 
 pub mod accounts;
+pub mod assignment;
 pub mod lifecycle;
 pub mod policy;
 pub mod requests;
 pub mod throttle;
+pub mod triage;
 
 /// Declares an enum stored as text: serde and OpenAPI use the same snake_case
 /// names as the database column, and reading an unknown name is an error
