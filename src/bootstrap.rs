@@ -66,7 +66,8 @@ pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()>
     Ok(())
 }
 
-/// One account of each role and a team per area of expertise, for trying every flow.
+/// One account of each role, a duty team and a team per area of expertise
+/// (the names `config/triage.toml` routes to), for trying every flow.
 pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
     let mut conn = db.blocking_writer()?;
     let secret = generate_password();
@@ -78,6 +79,10 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
             }
             let mut team_ids = Vec::new();
             for (name, description) in [
+                (
+                    "Duty",
+                    "Immediate risk and missing young people: the duty desk",
+                ),
                 ("Crime and justice", "Policing, courts and youth justice"),
                 (
                     "Health",
@@ -121,7 +126,7 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
                     organisation: None,
                     region: None,
                     skills: vec![Skill::CrimeAndJustice, Skill::TransitionsToAdulthood],
-                    team_ids: vec![team_ids[0].clone(), team_ids[3].clone()],
+                    team_ids: vec![team_ids[1].clone(), team_ids[4].clone()],
                     available: true,
                     max_open_requests: Some(10),
                 },

@@ -19,7 +19,17 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub bootstrap: BootstrapSettings,
     pub requests: RequestSettings,
+    pub triage: TriageSettings,
     pub log: LogSettings,
+    /// The folder the settings were read from; relative paths in them start here.
+    #[serde(skip)]
+    pub config_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TriageSettings {
+    /// Triage rules and team assignment modes (relative to the config folder).
+    pub rules_file: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,11 +137,22 @@ impl Settings {
             .set_override("environment", env_name)?
             .build()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-        let settings: Settings = raw
+        let mut settings: Settings = raw
             .try_deserialize()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        settings.config_dir = dir.to_path_buf();
         settings.check()?;
         Ok(settings)
+    }
+
+    /// Reads and checks the triage rules file; errors name the setting and file.
+    pub fn triage_rules(&self) -> anyhow::Result<crate::domain::triage::TriageConfig> {
+        let path = self.config_dir.join(&self.triage.rules_file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("triage.rules_file: cannot read {}: {e}", path.display())
+        })?;
+        crate::domain::triage::TriageConfig::parse(&text)
+            .map_err(|e| anyhow::anyhow!("triage.rules_file ({}): {e}", path.display()))
     }
 
     /// Rules a valid file can still break; each message names its key.
@@ -236,6 +257,14 @@ mod tests {
         let dir = config_dir_with(|s| s.replace("pool_size = 8\n", ""));
         let err = Settings::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("pool_size"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_triage_rules_are_valid() {
+        let mut s = dev_settings();
+        s.config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let rules = s.triage_rules().expect("config/triage.toml is valid");
+        assert!(!rules.rules.is_empty());
     }
 
     #[test]

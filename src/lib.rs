@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod requests;
+pub mod routing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -14,6 +14,7 @@ use crate::domain::requests::{
     age_problem, flags_to_text, reference, AgeBand, Category, ContactMethod, Gender, MessageKind,
     Priority, Urgency, YoungPersonFlag,
 };
+use crate::domain::triage::{Facts as TriageFacts, TriageConfig};
 use crate::error::{ApiError, FieldError};
 use crate::store::messages::MessageRow;
 use crate::store::requests::{RequestChanges, RequestRow};
@@ -166,9 +167,9 @@ fn effects(row: &RequestRow, action: Action, now: NaiveDateTime, changes: &mut R
 
 /// Applies a lifecycle action with its extra field changes, recording the
 /// transition, pauses and the audit row.
-fn apply(
+pub(crate) fn apply_action(
     conn: &mut DbConnection,
-    actor: &Actor,
+    actor_id: Option<&str>,
     row: &RequestRow,
     action: Action,
     mut changes: RequestChanges,
@@ -192,7 +193,7 @@ fn apply(
             &row.id,
             from.as_str(),
             to.as_str(),
-            Some(&actor.user_id),
+            actor_id,
             now,
         )?;
     }
@@ -200,13 +201,7 @@ fn apply(
     if let (Some(target), Some(extra)) = (details.as_object_mut(), audit.as_object()) {
         target.extend(extra.clone());
     }
-    store::audit::append(
-        conn,
-        Some(&actor.user_id),
-        "request.transition",
-        Some(&row.id),
-        details,
-    )?;
+    store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
     Ok(updated)
 }
 
@@ -238,9 +233,9 @@ pub fn act(
             }
         }
     }
-    apply(
+    apply_action(
         conn,
-        actor,
+        Some(&actor.user_id),
         &seen.row,
         action,
         RequestChanges::default(),
@@ -258,17 +253,28 @@ fn facts_of(row: &RequestRow) -> RequestFacts<'_> {
     }
 }
 
-/// Sets priority and team (coordinators); re-triage keeps history in the
-/// transitions and the audit trail.
+/// A coordinator's triage decision.
+pub struct TriageChoice<'a> {
+    pub priority: Priority,
+    pub team_id: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+/// Sets priority and team (coordinators); re-triage keeps history in
+/// `triage_decisions`, the transitions and the audit trail.
 pub fn triage(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
-    priority: Priority,
-    team_id: &str,
+    choice: &TriageChoice<'_>,
     if_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
+    let TriageChoice {
+        priority,
+        team_id,
+        reason,
+    } = *choice;
     let seen = load_visible(conn, actor, id, now)?;
     refuse_unless(
         policy::may(
@@ -293,7 +299,36 @@ pub fn triage(
         "priority": {"from": seen.row.priority, "to": priority.as_str()},
         "team_id": {"from": seen.row.team_id, "to": team_id},
     });
-    apply(conn, actor, &seen.row, Action::Triage, changes, audit, now)
+    let was_urgent = crate::routing::is_immediate_risk(&seen.row);
+    let triaged = apply_action(
+        conn,
+        Some(&actor.user_id),
+        &seen.row,
+        Action::Triage,
+        changes,
+        audit,
+        now,
+    )?;
+    let reason = reason.map_or_else(
+        || "triaged by a coordinator".to_owned(),
+        |r| r.trim().to_owned(),
+    );
+    let skill = store::triage::needed_skill(conn, id)?
+        .as_deref()
+        .and_then(crate::domain::accounts::Skill::parse);
+    crate::routing::record_decision(
+        conn,
+        &triaged,
+        None,
+        &reason,
+        skill,
+        Some(&actor.user_id),
+        now,
+    )?;
+    if !was_urgent && crate::routing::is_immediate_risk(&triaged) {
+        store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
+    }
+    Ok(triaged)
 }
 
 /// Assigns to an active specialist of the request's team (coordinators).
@@ -343,7 +378,15 @@ pub fn assign(
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": assignee_id}});
-    apply(conn, actor, &seen.row, Action::Assign, changes, audit, now)
+    apply_action(
+        conn,
+        Some(&actor.user_id),
+        &seen.row,
+        Action::Assign,
+        changes,
+        audit,
+        now,
+    )
 }
 
 pub fn unassign(
@@ -365,9 +408,9 @@ pub fn unassign(
     )?;
     check_version(&seen.row, if_match)?;
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": null}});
-    apply(
+    apply_action(
         conn,
-        actor,
+        Some(&actor.user_id),
         &seen.row,
         Action::Unassign,
         RequestChanges::default(),
@@ -407,6 +450,7 @@ pub fn submit(
     submission: &Submission,
     idempotency: Option<Idempotency<'_>>,
     settings: &RequestSettings,
+    triage: &TriageConfig,
     now: NaiveDateTime,
 ) -> Result<(RequestRow, bool), ApiError> {
     if let Some(idem) = &idempotency {
@@ -496,6 +540,18 @@ pub fn submit(
         Some(&row.id),
         json!({"reference": row.reference, "category": row.category, "urgency": row.urgency}),
     )?;
+    let decision = triage.decide(&TriageFacts {
+        category: submission.category,
+        urgency: submission.urgency,
+        region: Region::parse(&row.region)
+            .ok_or_else(|| ApiError::internal("stored region is unknown"))?,
+        organisation: Organisation::parse(&row.organisation)
+            .ok_or_else(|| ApiError::internal("stored organisation is unknown"))?,
+        flags: &submission.flags,
+        title: &row.title,
+        description: &row.description,
+    });
+    let row = crate::routing::route_new(conn, row, &decision, triage, now)?;
     Ok((row, false))
 }
 
@@ -653,9 +709,9 @@ pub fn post_message(
                 )));
             }
             if status == Status::AwaitingRequester {
-                row = apply(
+                row = apply_action(
                     conn,
-                    actor,
+                    Some(&actor.user_id),
                     &seen.row,
                     Action::RequesterReply,
                     RequestChanges::default(),

@@ -18,6 +18,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::bootstrap;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 
 /// Shared by every request.
@@ -25,6 +26,7 @@ pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
     pub settings: Settings,
+    pub triage: std::sync::Arc<TriageConfig>,
     pub openapi_yaml: String,
 }
 
@@ -36,6 +38,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, makes sure an admin exists, and binds.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let triage = settings.triage_rules()?;
         let db = Db::connect(&settings.database)?;
         let applied = db.migrate()?;
         if applied > 0 {
@@ -61,6 +64,7 @@ impl Application {
             db,
             keys: TokenKeys::new(&settings.auth),
             settings,
+            triage: std::sync::Arc::new(triage),
             openapi_yaml: api::doc::openapi_yaml(),
         });
         let server = HttpServer::new(move || {

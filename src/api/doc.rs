@@ -7,7 +7,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{auth, conversation, me, ops, oversight, requests, teams, users};
+use crate::api::{auth, conversation, me, ops, oversight, queue, requests, teams, users};
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
 
 #[derive(OpenApi)]
@@ -29,6 +29,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         conversation::post, conversation::list, conversation::timeline,
         oversight::exclusions, oversight::exclude, oversight::include,
         oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
+        queue::list, queue::summary, queue::claim_next, queue::claim, queue::release,
         ops::healthz, ops::readyz,
     ),
     components(schemas(Problem, FieldError, requests::SortOrder)),
@@ -41,6 +42,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "requests", description = "Guidance requests and their lifecycle"),
         (name = "conversation", description = "Messages and the timeline of a request"),
         (name = "need-to-know", description = "Exclusions and break-glass access"),
+        (name = "queue", description = "The specialists' queue and claiming work"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -68,9 +68,19 @@ pub async fn set_availability(
         available: Some(body.available),
         ..Default::default()
     };
+    let triage = state.triage.clone();
     let record = state
         .db
-        .write(move |conn| accounts::update(conn, &caller.user_id, &caller.user_id, &changes))
+        .write(move |conn| {
+            let record = accounts::update(conn, &caller.user_id, &caller.user_id, &changes)?;
+            // Someone free again may take work that was waiting in a least-loaded team.
+            if record.row.available {
+                for team_id in &record.team_ids {
+                    crate::routing::rebalance_team(conn, team_id, &triage, crate::store::now())?;
+                }
+            }
+            Ok(record)
+        })
         .await?;
     Ok(web::Json(User::try_from(record)?))
 }

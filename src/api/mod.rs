@@ -8,6 +8,7 @@ pub mod me;
 pub mod ops;
 pub mod oversight;
 pub mod pagination;
+pub mod queue;
 pub mod requests;
 pub mod teams;
 pub mod users;
@@ -208,6 +209,14 @@ fn request_routes(cfg: &mut web::ServiceConfig) {
         "/requests/{id}/audit",
         web::get().to(oversight::request_audit),
     ))
+    .service(post("/requests/{id}/claim", web::post().to(queue::claim)))
+    .service(post(
+        "/requests/{id}/release",
+        web::post().to(queue::release),
+    ))
+    .service(get("/queue", web::get().to(queue::list)))
+    .service(get("/queue/summary", web::get().to(queue::summary)))
+    .service(post("/queue/claim-next", web::post().to(queue::claim_next)))
     .service(get("/break-glass", web::get().to(oversight::grants)))
     .service(get("/audit", web::get().to(oversight::audit_log)));
 }

@@ -37,11 +37,16 @@ impl PageRequest {
 
     /// Cuts the over-fetched rows to a page and makes the next cursor from the
     /// last row's key.
-    pub fn page<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> &str) -> Page<T> {
+    pub fn page<T>(&self, rows: Vec<T>, key: impl Fn(&T) -> &str) -> Page<T> {
+        self.page_by(rows, |row| key(row).to_owned())
+    }
+
+    /// As [`PageRequest::page`], for keys built from several columns.
+    pub fn page_by<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> Page<T> {
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
-            rows.last().map(|r| encode_cursor(key(r)))
+            rows.last().map(|r| encode_cursor(&key(r)))
         } else {
             None
         };

@@ -84,6 +84,8 @@ pub struct GuidanceRequest {
     pub paused_seconds: i64,
     /// Messages you can see on this request.
     pub message_count: i64,
+    /// Immediate risk (urgency) or P1: needs attention now.
+    pub immediate_risk: bool,
 }
 
 /// A request in a list.
@@ -99,6 +101,8 @@ pub struct RequestSummary {
     pub region: Region,
     pub team_id: Option<String>,
     pub assignee_id: Option<String>,
+    /// Immediate risk (urgency) or P1: needs attention now.
+    pub immediate_risk: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -126,8 +130,9 @@ fn parse_opt<T>(
 }
 
 impl RequestSummary {
-    fn from_row(row: RequestRow) -> Result<RequestSummary, ApiError> {
+    pub(crate) fn from_row(row: RequestRow) -> Result<RequestSummary, ApiError> {
         Ok(RequestSummary {
+            immediate_risk: crate::routing::is_immediate_risk(&row),
             status: parse(&row, "status", &row.status, Status::parse)?,
             category: parse(&row, "category", &row.category, Category::parse)?,
             urgency: parse(&row, "urgency", &row.urgency, Urgency::parse)?,
@@ -151,6 +156,7 @@ impl GuidanceRequest {
     ) -> Result<GuidanceRequest, ApiError> {
         let utc = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc());
         Ok(GuidanceRequest {
+            immediate_risk: crate::routing::is_immediate_risk(&row),
             status: parse(&row, "status", &row.status, Status::parse)?,
             category: parse(&row, "category", &row.category, Category::parse)?,
             urgency: parse(&row, "urgency", &row.urgency, Urgency::parse)?,
@@ -387,7 +393,7 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     }
 }
 
-fn respond(
+pub(crate) fn respond(
     mut builder: HttpResponseBuilder,
     row: RequestRow,
     message_count: i64,
@@ -396,7 +402,7 @@ fn respond(
     Ok(builder.json(GuidanceRequest::from_row(row, message_count)?))
 }
 
-fn count_visible(
+pub(crate) fn count_visible(
     conn: &mut DbConnection,
     row: &RequestRow,
     access: crate::domain::policy::Access,
@@ -471,12 +477,21 @@ pub async fn submit(
             settings.clone(),
         );
         let requester = caller.user_id.clone();
+        let triage = state.triage.clone();
         state.db.write(move |conn| {
             let idem = key.as_deref().map(|key| Idempotency {
                 key,
                 body_hash: &body_hash,
             });
-            flows::submit(conn, &requester, &submission, idem, &settings, store::now())
+            flows::submit(
+                conn,
+                &requester,
+                &submission,
+                idem,
+                &settings,
+                &triage,
+                store::now(),
+            )
         })
     };
     // Two identical submissions racing on one key: the loser's insert of the
@@ -699,6 +714,10 @@ action_endpoint!(
 pub struct TriageBody {
     pub priority: Priority,
     pub team_id: String,
+    /// Why, for the triage history (re-triage keeps every decision).
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -735,7 +754,18 @@ pub async fn triage(
     let id = id.into_inner();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
         let now = store::now();
-        let row = flows::triage(conn, actor, &id, body.priority, &body.team_id, version, now)?;
+        let row = flows::triage(
+            conn,
+            actor,
+            &id,
+            &flows::TriageChoice {
+                priority: body.priority,
+                team_id: &body.team_id,
+                reason: body.reason.as_deref(),
+            },
+            version,
+            now,
+        )?;
         Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
     })
     .await?;

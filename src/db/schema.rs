@@ -197,6 +197,7 @@ diesel::table! {
         reason -> Text,
         priority -> Nullable<Text>,
         team_id -> Nullable<Text>,
+        skill -> Nullable<Text>,
         actor_id -> Nullable<Text>,
         decided_at -> Timestamp,
     }

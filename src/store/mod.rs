@@ -6,9 +6,11 @@ pub mod audit;
 pub mod idempotency;
 pub mod login_attempts;
 pub mod messages;
+pub mod queue;
 pub mod requests;
 pub mod sessions;
 pub mod teams;
+pub mod triage;
 pub mod users;
 
 use chrono::{NaiveDateTime, Timelike, Utc};

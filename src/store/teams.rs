@@ -43,6 +43,15 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<TeamRow>, ApiErr
         .optional()?)
 }
 
+/// A team by name, compared without regard to case.
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> Result<Option<TeamRow>, ApiError> {
+    Ok(teams::table
+        .filter(teams::name_key.eq(name_key(name)))
+        .select(TeamRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn list(
     conn: &mut DbConnection,
     after: Option<&str>,

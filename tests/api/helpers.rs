@@ -81,7 +81,13 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.pool_size = 4;
     settings.bootstrap.admin_email = ADMIN_EMAIL.into();
     settings.bootstrap.admin_password = Secret::new(ADMIN_PASSWORD);
+    // Requests stay `new` unless a test routes them with rules of its own.
+    settings.triage.rules_file = fixture("triage-manual.toml");
     settings
+}
+
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 pub struct TestApp {

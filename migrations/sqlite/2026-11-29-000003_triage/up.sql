@@ -11,6 +11,7 @@ CREATE TABLE triage_decisions (
     reason TEXT NOT NULL,
     priority TEXT,
     team_id TEXT REFERENCES teams (id),
+    skill TEXT,
     actor_id TEXT REFERENCES users (id),
     decided_at TIMESTAMP NOT NULL
 );

@@ -1,0 +1,238 @@
+//! The specialists' queue: listing, a per-team summary, and claiming work.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::api::extract::QueryParams;
+use crate::api::pagination::{Page, PageRequest};
+use crate::api::requests::{as_actor, respond, RequestSummary};
+use crate::auth::Caller;
+use crate::domain::accounts::Role;
+use crate::domain::lifecycle::Status;
+use crate::domain::requests::Priority;
+use crate::error::ApiError;
+use crate::routing;
+use crate::startup::AppState;
+use crate::store;
+use crate::store::queue::{QueueKey, QueueScope};
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Required for coordinators (any team); specialists may narrow to one of theirs.
+    pub team_id: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/queue", tag = "queue",
+    params(QueueQuery),
+    responses((status = 200, description = "Requests to work, most urgent priority first, then oldest: \
+        for a specialist their teams' unassigned requests and their own", body = Page<RequestSummary>)),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<QueueQuery>,
+) -> Result<web::Json<Page<RequestSummary>>, ApiError> {
+    caller.require(&[Role::Specialist, Role::Coordinator])?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let after = page
+        .after
+        .as_deref()
+        .map(|c| {
+            QueueKey::decode(c)
+                .ok_or_else(|| ApiError::bad_query("cursor", "not a cursor returned by this list"))
+        })
+        .transpose()?;
+    let rows = as_actor(&state, &caller, false, move |conn, actor| {
+        let scope = match (actor.role, query.team_id) {
+            (Role::Coordinator, Some(team_id)) => QueueScope::Team(team_id),
+            (Role::Coordinator, None) => {
+                return Err(ApiError::bad_query("team_id", "required for coordinators"))
+            }
+            (_, Some(team_id)) if !actor.team_ids.contains(&team_id) => {
+                return Err(ApiError::forbidden("that is not one of your teams"))
+            }
+            (_, team) => QueueScope::Specialist {
+                user_id: actor.user_id.clone(),
+                team_ids: team.map_or_else(|| actor.team_ids.clone(), |t| vec![t]),
+            },
+        };
+        let rows = store::queue::list(conn, &scope, after.as_ref(), page.fetch())?;
+        Ok(page.page_by(rows, |r| QueueKey::of(r).encode()))
+    })
+    .await?;
+    let items = rows
+        .items
+        .into_iter()
+        .map(RequestSummary::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(web::Json(Page {
+        items,
+        next_cursor: rows.next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueCount {
+    pub priority: Option<Priority>,
+    pub status: Status,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamQueue {
+    pub team_id: String,
+    pub team_name: String,
+    pub counts: Vec<QueueCount>,
+    /// Seconds since the oldest unassigned request was submitted; null when none waits.
+    pub oldest_unassigned_seconds: Option<i64>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/queue/summary", tag = "queue",
+    responses((status = 200, description = "Every team's queue: counts by priority and status, oldest unassigned age", body = Vec<TeamQueue>)),
+    security(("bearer" = []))
+)]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<Vec<TeamQueue>>, ApiError> {
+    caller.require(&[Role::Coordinator])?;
+    let teams = state
+        .db
+        .read(|conn| {
+            let now = store::now();
+            let mut out = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let teams = store::teams::list(conn, after.as_deref(), 100)?;
+                for team in &teams {
+                    let summary = store::queue::team_summary(conn, &team.id)?;
+                    let counts = summary
+                        .counts
+                        .into_iter()
+                        .map(|(priority, status, count)| {
+                            Ok(QueueCount {
+                                priority: priority.as_deref().and_then(Priority::parse),
+                                status: Status::parse(&status).ok_or_else(|| {
+                                    ApiError::internal("stored status is unknown")
+                                })?,
+                                count,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()?;
+                    out.push(TeamQueue {
+                        team_id: team.id.clone(),
+                        team_name: team.name.clone(),
+                        counts,
+                        oldest_unassigned_seconds: summary
+                            .oldest_unassigned
+                            .map(|t| (now - t).num_seconds()),
+                    });
+                }
+                match teams.last() {
+                    Some(last) if teams.len() == 100 => after = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(web::Json(teams))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/queue/claim-next", tag = "queue",
+    responses(
+        (status = 200, description = "The top request of your queue, now yours", body = crate::api::requests::GuidanceRequest,
+         headers(("ETag" = String, description = "The version, for If-Match"))),
+        (status = 204, description = "Nothing waiting"),
+        (status = 409, description = "You are at your open-request limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn claim_next(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Specialist])?;
+    let taken = as_actor(&state, &caller, true, move |conn, actor| {
+        let Some(row) = routing::claim_next(conn, actor, store::now())? else {
+            return Ok(None);
+        };
+        let count = store::messages::count(conn, &row.id, None)?;
+        Ok(Some((row, count)))
+    })
+    .await?;
+    match taken {
+        Some((row, count)) => respond(HttpResponse::Ok(), row, count),
+        None => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/claim", tag = "queue",
+    params(("id" = String, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "Now yours", body = crate::api::requests::GuidanceRequest,
+         headers(("ETag" = String, description = "The version, for If-Match"))),
+        (status = 409, description = "Someone else holds it, it is not in a queue, or you are at your limit",
+         body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn claim(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Specialist])?;
+    let id = id.into_inner();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let row = routing::claim(conn, actor, &id, store::now())?;
+        let count = store::messages::count(conn, &row.id, None)?;
+        Ok((row, count))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/release", tag = "queue",
+    params(("id" = String, Path, description = "Request id")),
+    responses(
+        (status = 200, description = "Back in the team's queue (or handed on, where the team assigns automatically)",
+         body = crate::api::requests::GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+        (status = 409, description = "Not held by anyone", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn release(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Specialist, Role::Coordinator])?;
+    let id = id.into_inner();
+    let triage = state.triage.clone();
+    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+        let now = store::now();
+        let row = routing::release(conn, actor, &id, &triage, now)?;
+        // Only staff release, and staff see every message.
+        let count = store::messages::count(conn, &row.id, None)?;
+        Ok((row, count))
+    })
+    .await?;
+    respond(HttpResponse::Ok(), row, count)
+}

@@ -1,0 +1,326 @@
+//! Getting work to people: triage of new requests by the rules, automatic
+//! assignment, and claiming from the queue. Each function runs inside the
+//! caller's transaction.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::DbConnection;
+use crate::domain::accounts::{Role, Skill};
+use crate::domain::assignment::least_loaded;
+use crate::domain::lifecycle::{Action, Status};
+use crate::domain::requests::{Priority, Urgency};
+use crate::domain::triage::{AssignmentMode, Decision, TriageConfig};
+use crate::error::ApiError;
+use crate::requests::{apply_action, load_visible, Actor};
+use crate::store::requests::{RequestChanges, RequestRow};
+use crate::store::triage::DecisionRow;
+use crate::store::{self, queue};
+
+/// A P1 or immediate-risk request needs the duty coordinators at once.
+pub fn is_immediate_risk(row: &RequestRow) -> bool {
+    row.urgency == Urgency::ImmediateRisk.as_str()
+        || row.priority.as_deref() == Some(Priority::P1.as_str())
+}
+
+pub const IMMEDIATE_RISK_EVENT: &str = "immediate_risk";
+
+/// Records a triage decision (by the rules when `actor_id` is None).
+pub fn record_decision(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    rule: Option<&str>,
+    reason: &str,
+    skill: Option<Skill>,
+    actor_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    store::triage::record(
+        conn,
+        &DecisionRow {
+            id: store::new_id(),
+            request_id: row.id.clone(),
+            rule: rule.map(str::to_owned),
+            reason: reason.to_owned(),
+            priority: row.priority.clone(),
+            team_id: row.team_id.clone(),
+            skill: skill.map(|s| s.as_str().to_owned()),
+            actor_id: actor_id.map(str::to_owned),
+            decided_at: now,
+        },
+    )
+}
+
+/// Triages a just-submitted request by the rules and, where its team hands
+/// out work automatically, assigns it. A rule naming a missing team leaves
+/// the request `new` for a coordinator, with the reason recorded.
+pub fn route_new(
+    conn: &mut DbConnection,
+    row: RequestRow,
+    decision: &Decision,
+    triage: &TriageConfig,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let team = store::teams::find_by_name(conn, &decision.team)?;
+    let row = match &team {
+        Some(team) => {
+            let changes = RequestChanges {
+                priority: Some(Some(decision.priority.as_str().to_owned())),
+                team_id: Some(Some(team.id.clone())),
+                triaged_at: Some(Some(now)),
+                ..Default::default()
+            };
+            let audit = json!({"rule": decision.rule, "reason": decision.reason,
+                               "priority": decision.priority.as_str(), "team_id": team.id});
+            let triaged = apply_action(conn, None, &row, Action::Triage, changes, audit, now)?;
+            record_decision(
+                conn,
+                &triaged,
+                Some(&decision.rule),
+                &decision.reason,
+                decision.skill,
+                None,
+                now,
+            )?;
+            triaged
+        }
+        None => {
+            let reason = format!(
+                "{}; but team \"{}\" does not exist, so a coordinator must triage it",
+                decision.reason, decision.team
+            );
+            record_decision(
+                conn,
+                &row,
+                Some(&decision.rule),
+                &reason,
+                decision.skill,
+                None,
+                now,
+            )?;
+            store::audit::append(
+                conn,
+                None,
+                "request.triage_skipped",
+                Some(&row.id),
+                json!({"rule": decision.rule, "reason": reason}),
+            )?;
+            row
+        }
+    };
+    if is_immediate_risk(&row) {
+        store::triage::raise_safety_event(conn, &row.id, IMMEDIATE_RISK_EVENT, now)?;
+    }
+    match team {
+        Some(team) if triage.assignment_mode(&team.name) == AssignmentMode::LeastLoaded => {
+            auto_assign(conn, row, decision.skill, None, now)
+        }
+        _ => Ok(row),
+    }
+}
+
+/// Assigns a triaged, unassigned request to the least-loaded fitting
+/// specialist of its team, if any (never `skip_user`). Returns the request
+/// as it now stands.
+pub fn auto_assign(
+    conn: &mut DbConnection,
+    row: RequestRow,
+    skill: Option<Skill>,
+    skip_user: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let (Some(team_id), None, Some(Status::Triaged)) = (
+        row.team_id.clone(),
+        row.assignee_id.as_ref(),
+        Status::parse(&row.status),
+    ) else {
+        return Ok(row);
+    };
+    let mut candidates = queue::candidates(conn, &team_id, &row.id)?;
+    candidates.retain(|c| Some(c.user_id.as_str()) != skip_user);
+    let Some(chosen) = least_loaded(&candidates, skill) else {
+        return Ok(row);
+    };
+    let assignee = chosen.user_id.clone();
+    let changes = RequestChanges {
+        assignee_id: Some(Some(assignee.clone())),
+        assigned_at: Some(Some(now)),
+        ..Default::default()
+    };
+    let audit = json!({"assignee_id": {"from": null, "to": assignee}, "by": "least_loaded"});
+    let assigned = apply_action(conn, None, &row, Action::Assign, changes, audit, now)?;
+    queue::mark_assigned(conn, &assignee, now)?;
+    Ok(assigned)
+}
+
+fn skill_for(conn: &mut DbConnection, request_id: &str) -> Result<Option<Skill>, ApiError> {
+    Ok(store::triage::needed_skill(conn, request_id)?
+        .as_deref()
+        .and_then(Skill::parse))
+}
+
+/// Hands out a least-loaded team's waiting requests, in queue order, while
+/// someone fits.
+pub fn rebalance_team(
+    conn: &mut DbConnection,
+    team_id: &str,
+    triage: &TriageConfig,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let Some(team) = store::teams::find(conn, team_id)? else {
+        return Ok(());
+    };
+    if triage.assignment_mode(&team.name) != AssignmentMode::LeastLoaded {
+        return Ok(());
+    }
+    let waiting = queue::list(
+        conn,
+        &queue::QueueScope::Team(team_id.to_owned()),
+        None,
+        1000,
+    )?;
+    for row in waiting
+        .into_iter()
+        .filter(|r| r.assignee_id.is_none() && r.status == Status::Triaged.as_str())
+    {
+        let skill = skill_for(conn, &row.id)?;
+        auto_assign(conn, row, skill, None, now)?;
+    }
+    Ok(())
+}
+
+fn require_specialist(actor: &Actor) -> Result<(), ApiError> {
+    if actor.role == Role::Specialist {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only specialists claim work from the queue",
+        ))
+    }
+}
+
+fn refuse_over_limit(conn: &mut DbConnection, actor: &Actor) -> Result<(), ApiError> {
+    let user = store::users::find(conn, &actor.user_id)?.ok_or(ApiError::NotFound)?;
+    if let Some(limit) = user.max_open_requests {
+        if queue::open_count(conn, &actor.user_id)? >= i64::from(limit) {
+            return Err(ApiError::conflict(format!(
+                "you already hold {limit} open requests, your limit"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn take(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: &RequestRow,
+    how: &str,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let changes = RequestChanges {
+        assignee_id: Some(Some(actor.user_id.clone())),
+        assigned_at: Some(Some(now)),
+        ..Default::default()
+    };
+    let audit = json!({"assignee_id": {"from": null, "to": actor.user_id}, "by": how});
+    let taken = apply_action(
+        conn,
+        Some(&actor.user_id),
+        row,
+        Action::Assign,
+        changes,
+        audit,
+        now,
+    )?;
+    queue::mark_assigned(conn, &actor.user_id, now)?;
+    Ok(taken)
+}
+
+/// A specialist takes a request from their team's queue.
+pub fn claim(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    require_specialist(actor)?;
+    let seen = load_visible(conn, actor, id, now)?;
+    let in_team = seen
+        .row
+        .team_id
+        .as_ref()
+        .is_some_and(|t| actor.team_ids.contains(t));
+    if !in_team {
+        return Err(ApiError::forbidden(
+            "you can claim only requests of your teams",
+        ));
+    }
+    match seen.row.assignee_id.as_deref() {
+        Some(holder) if holder == actor.user_id => return Ok(seen.row),
+        Some(_) => return Err(ApiError::conflict("someone else holds this request")),
+        None => {}
+    }
+    refuse_over_limit(conn, actor)?;
+    take(conn, actor, &seen.row, "claim", now)
+}
+
+/// Takes the top request of the caller's queue, or None when it is empty.
+/// Exactly one caller gets each request, however many ask at once.
+pub fn claim_next(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Option<RequestRow>, ApiError> {
+    require_specialist(actor)?;
+    refuse_over_limit(conn, actor)?;
+    let Some(id) = queue::lock_next(conn, &actor.user_id, &actor.team_ids)? else {
+        return Ok(None);
+    };
+    let row = store::requests::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+    take(conn, actor, &row, "claim_next", now).map(Some)
+}
+
+/// The assignee (or a coordinator) puts a request back in the queue; a
+/// least-loaded team hands it straight to someone else.
+pub fn release(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    triage: &TriageConfig,
+    now: NaiveDateTime,
+) -> Result<RequestRow, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    let holder = seen.row.assignee_id.clone();
+    let allowed =
+        actor.role == Role::Coordinator || holder.as_deref() == Some(actor.user_id.as_str());
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "only the assignee or a coordinator releases a request",
+        ));
+    }
+    let audit = json!({"assignee_id": {"from": holder, "to": null}, "by": "release"});
+    let released = apply_action(
+        conn,
+        Some(&actor.user_id),
+        &seen.row,
+        Action::Unassign,
+        RequestChanges::default(),
+        audit,
+        now,
+    )?;
+    let Some(team) = released
+        .team_id
+        .clone()
+        .map(|t| store::teams::find(conn, &t))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(released);
+    };
+    if triage.assignment_mode(&team.name) != AssignmentMode::LeastLoaded {
+        return Ok(released);
+    }
+    let skill = skill_for(conn, &released.id)?;
+    auto_assign(conn, released, skill, holder.as_deref(), now)
+}

@@ -1,0 +1,271 @@
+//! The specialists' queue: candidates for auto-assignment, queue listings
+//! and the atomic "claim next".
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text};
+
+use crate::db::schema::{request_exclusions, requests, team_members, user_skills, users};
+use crate::db::DbConnection;
+use crate::domain::accounts::{Role, Skill};
+use crate::domain::assignment::Candidate;
+use crate::domain::lifecycle::Status;
+use crate::error::ApiError;
+use crate::store::requests::RequestRow;
+
+/// Statuses in which a request counts against its assignee's load.
+pub const HELD: [Status; 2] = [Status::Assigned, Status::AwaitingRequester];
+/// Statuses a queue shows.
+pub const QUEUED: [Status; 3] = [Status::Triaged, Status::Assigned, Status::AwaitingRequester];
+
+fn names(statuses: &[Status]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
+}
+
+pub fn open_count(conn: &mut DbConnection, user_id: &str) -> Result<i64, ApiError> {
+    Ok(requests::table
+        .filter(requests::assignee_id.eq(user_id))
+        .filter(requests::status.eq_any(names(&HELD)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Active specialists of a team, as auto-assignment sees them for `request_id`.
+pub fn candidates(
+    conn: &mut DbConnection,
+    team_id: &str,
+    request_id: &str,
+) -> Result<Vec<Candidate>, ApiError> {
+    let members: Vec<(String, bool, Option<i32>, Option<NaiveDateTime>)> = users::table
+        .inner_join(team_members::table)
+        .filter(team_members::team_id.eq(team_id))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq(Role::Specialist.as_str()))
+        .select((
+            users::id,
+            users::available,
+            users::max_open_requests,
+            users::last_assigned_at,
+        ))
+        .order(users::id.asc())
+        .load(conn)?;
+    let excluded: Vec<String> = request_exclusions::table
+        .filter(request_exclusions::request_id.eq(request_id))
+        .select(request_exclusions::user_id)
+        .load(conn)?;
+    let mut out = Vec::with_capacity(members.len());
+    for (user_id, available, limit, last_assigned_at) in members {
+        let skills: Vec<String> = user_skills::table
+            .filter(user_skills::user_id.eq(&user_id))
+            .select(user_skills::skill)
+            .load(conn)?;
+        out.push(Candidate {
+            open_requests: open_count(conn, &user_id)?,
+            excluded: excluded.contains(&user_id),
+            skills: skills.iter().filter_map(|s| Skill::parse(s)).collect(),
+            user_id,
+            available,
+            limit,
+            last_assigned_at,
+        });
+    }
+    Ok(out)
+}
+
+pub fn mark_assigned(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::update(users::table.find(user_id))
+        .set(users::last_assigned_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Position in a queue, for cursors: priority, then age, then id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueKey {
+    pub priority: String,
+    pub created_at: NaiveDateTime,
+    pub id: String,
+}
+
+impl QueueKey {
+    pub fn of(row: &RequestRow) -> QueueKey {
+        QueueKey {
+            priority: row.priority.clone().unwrap_or_default(),
+            created_at: row.created_at,
+            id: row.id.clone(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.priority,
+            self.created_at.and_utc().timestamp_micros(),
+            self.id
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<QueueKey> {
+        let mut parts = text.splitn(3, '|');
+        let priority = parts.next()?.to_owned();
+        let micros: i64 = parts.next()?.parse().ok()?;
+        let id = parts.next()?.to_owned();
+        let created_at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+        Some(QueueKey {
+            priority,
+            created_at,
+            id,
+        })
+    }
+}
+
+/// Whose queue to show.
+pub enum QueueScope {
+    /// A specialist: their teams' unassigned requests and their own.
+    Specialist {
+        user_id: String,
+        team_ids: Vec<String>,
+    },
+    /// A coordinator looking at one team: everything queued there.
+    Team(String),
+}
+
+/// A page of a queue in working order (see `domain::assignment::queue_order`).
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &QueueScope,
+    after: Option<&QueueKey>,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let mut query = requests::table
+        .select(RequestRow::as_select())
+        .filter(requests::status.eq_any(names(&QUEUED)))
+        .into_boxed();
+    query = match scope {
+        QueueScope::Specialist { user_id, team_ids } => {
+            let excluded = request_exclusions::table
+                .filter(request_exclusions::user_id.eq(user_id.clone()))
+                .select(request_exclusions::request_id);
+            query
+                .filter(requests::team_id.eq_any(team_ids.clone()))
+                .filter(
+                    requests::assignee_id
+                        .is_null()
+                        .or(requests::assignee_id.eq(user_id.clone())),
+                )
+                .filter(requests::id.ne_all(excluded))
+        }
+        QueueScope::Team(team_id) => query.filter(requests::team_id.eq(team_id.clone())),
+    };
+    if let Some(key) = after {
+        let p = key.priority.clone();
+        query = query.filter(
+            requests::priority
+                .gt(p.clone())
+                .or(requests::priority
+                    .eq(p.clone())
+                    .and(requests::created_at.gt(key.created_at)))
+                .or(requests::priority
+                    .eq(p)
+                    .and(requests::created_at.eq(key.created_at))
+                    .and(requests::id.gt(key.id.clone()))),
+        );
+    }
+    Ok(query
+        .order((
+            requests::priority.asc(),
+            requests::created_at.asc(),
+            requests::id.asc(),
+        ))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Locks and returns the id of the top unassigned request in `team_ids` that
+/// `user_id` may take. On PostgreSQL the row is locked with SKIP LOCKED, so
+/// concurrent callers each get a different request; on SQLite all writes
+/// already run one at a time.
+pub fn lock_next(
+    conn: &mut DbConnection,
+    user_id: &str,
+    team_ids: &[String],
+) -> Result<Option<String>, ApiError> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let triaged = Status::Triaged.as_str();
+    let found: Option<Next> = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(
+            "SELECT id FROM requests \
+             WHERE status = $1 AND assignee_id IS NULL AND team_id = ANY($2) \
+               AND id NOT IN (SELECT request_id FROM request_exclusions WHERE user_id = $3) \
+             ORDER BY priority ASC, created_at ASC, id ASC \
+             LIMIT 1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind::<Text, _>(triaged)
+        .bind::<Array<Nullable<Text>>, _>(
+            team_ids
+                .iter()
+                .map(|t| Some(t.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Text, _>(user_id)
+        .get_result(c)
+        .optional()?,
+        DbConnection::Sqlite(_) => {
+            let excluded = request_exclusions::table
+                .filter(request_exclusions::user_id.eq(user_id.to_owned()))
+                .select(request_exclusions::request_id);
+            requests::table
+                .filter(requests::status.eq(triaged))
+                .filter(requests::assignee_id.is_null())
+                .filter(requests::team_id.eq_any(team_ids))
+                .filter(requests::id.ne_all(excluded))
+                .order((
+                    requests::priority.asc(),
+                    requests::created_at.asc(),
+                    requests::id.asc(),
+                ))
+                .select(requests::id)
+                .first::<String>(conn)
+                .optional()?
+                .map(|id| Next { id })
+        }
+    };
+    Ok(found.map(|n| n.id))
+}
+
+/// Per team: counts by priority and status, and the oldest unassigned request's creation time.
+pub struct TeamSummaryRow {
+    pub counts: Vec<(Option<String>, String, i64)>,
+    pub oldest_unassigned: Option<NaiveDateTime>,
+}
+
+pub fn team_summary(conn: &mut DbConnection, team_id: &str) -> Result<TeamSummaryRow, ApiError> {
+    let counts: Vec<(Option<String>, String, i64)> = requests::table
+        .filter(requests::team_id.eq(team_id))
+        .filter(requests::status.eq_any(names(&QUEUED)))
+        .group_by((requests::priority, requests::status))
+        .select((
+            requests::priority,
+            requests::status,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let oldest_unassigned: Option<NaiveDateTime> = requests::table
+        .filter(requests::team_id.eq(team_id))
+        .filter(requests::status.eq(Status::Triaged.as_str()))
+        .filter(requests::assignee_id.is_null())
+        .select(diesel::dsl::min(requests::created_at))
+        .first(conn)?;
+    Ok(TeamSummaryRow {
+        counts,
+        oldest_unassigned,
+    })
+}
