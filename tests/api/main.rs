@@ -6,6 +6,7 @@ mod cli;
 mod helpers;
 mod http;
 mod openapi;
+mod queue;
 mod requests;
 mod schema;
 mod teams;

@@ -1,0 +1,585 @@
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::requests::submission;
+
+/// Rules for these tests: immediate risk to Duty (manual), criminal
+/// exploitation to Crime (least loaded, needing the crime skill), the rest to Duty.
+const RULES: &str = r#"
+[[rule]]
+name = "immediate risk"
+when = { urgencies = ["immediate_risk"] }
+priority = "P1"
+team = "Duty"
+
+[[rule]]
+name = "criminal exploitation"
+when = { categories = ["child_criminal_exploitation"] }
+priority = "P2"
+team = "Crime"
+skill = "crime_and_justice"
+
+[default]
+priority = "P3"
+team = "Duty"
+
+[teams.Crime]
+assignment = "least_loaded"
+"#;
+
+struct Desk {
+    app: TestApp,
+    admin: String,
+    duty: String,
+    crime: String,
+    coordinator: String,
+    practitioner: String,
+    _rules: tempfile::TempDir,
+}
+
+async fn desk() -> Desk {
+    let rules = tempfile::tempdir().unwrap();
+    let path = rules.path().join("triage.toml");
+    std::fs::write(&path, RULES).unwrap();
+    let app = spawn_app_with(|s| s.triage.rules_file = path.display().to_string()).await;
+    let admin = app.admin_token().await;
+    let duty = app.create_team(&admin, "Duty").await;
+    let crime = app.create_team(&admin, "Crime").await;
+    let coordinator = staff(
+        &app,
+        &admin,
+        "cat@unit.test",
+        "coordinator",
+        &[&duty, &crime],
+        &[],
+        None,
+        true,
+    )
+    .await
+    .1;
+    let (_, practitioner) = app
+        .user_of_role(&admin, "practitioner", "pat@police.test")
+        .await;
+    Desk {
+        app,
+        admin,
+        duty,
+        crime,
+        coordinator,
+        practitioner,
+        _rules: rules,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn staff(
+    app: &TestApp,
+    admin: &str,
+    email: &str,
+    role: &str,
+    teams: &[&str],
+    skills: &[&str],
+    limit: Option<i32>,
+    available: bool,
+) -> (String, String) {
+    let user = app
+        .create_user(
+            admin,
+            json!({"email": email, "display_name": email, "role": role, "password": PASSWORD,
+                   "team_ids": teams, "skills": skills, "available": available, "max_open_requests": limit}),
+        )
+        .await;
+    (
+        user["id"].as_str().unwrap().to_owned(),
+        app.sign_in(email, PASSWORD).await.0,
+    )
+}
+
+impl Desk {
+    async fn submit(&self, category: &str, urgency: &str) -> Value {
+        let mut body = submission();
+        body["category"] = json!(category);
+        body["urgency"] = json!(urgency);
+        body["young_person"]["flags"] = json!([]);
+        let reply = self
+            .app
+            .post("/api/v1/requests", Some(&self.practitioner), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+
+    async fn specialist(&self, email: &str, team: &str) -> (String, String) {
+        staff(
+            &self.app,
+            &self.admin,
+            email,
+            "specialist",
+            &[team],
+            &["crime_and_justice"],
+            None,
+            true,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn new_requests_are_triaged_by_the_first_matching_rule_with_the_reason_recorded() {
+    let d = desk().await;
+    let urgent = d.submit("trafficking", "immediate_risk").await;
+    assert_eq!(urgent["status"], "triaged");
+    assert_eq!(urgent["priority"], "P1");
+    assert_eq!(urgent["team_id"], json!(d.duty));
+    assert_eq!(urgent["immediate_risk"], true);
+    let other = d.submit("other", "standard").await;
+    assert_eq!(other["priority"], "P3");
+    assert_eq!(other["immediate_risk"], false);
+
+    let id = urgent["id"].as_str().unwrap();
+    let audit = d
+        .app
+        .get(&format!("/api/v1/requests/{id}/audit"), Some(&d.admin))
+        .await;
+    let triaged = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "request.transition" && e["details"]["action"] == "triage")
+        .expect("the triage is audited")
+        .clone();
+    assert_eq!(triaged["details"]["rule"], "immediate risk");
+    assert_eq!(
+        triaged["details"]["reason"],
+        "rule \"immediate risk\": urgency is immediate_risk"
+    );
+    assert_eq!(triaged["actor_id"], json!(null), "decided by the rules");
+
+    // Re-triage by a coordinator keeps the history.
+    let retriage = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/triage"),
+            Some(&d.coordinator),
+            json!({"priority": "P2", "team_id": d.crime, "reason": "not immediate after a call with the officer"}),
+        )
+        .await;
+    assert_eq!(retriage.status, StatusCode::OK, "{}", retriage.body);
+    assert_eq!(retriage.body["priority"], "P2");
+    let audit = d
+        .app
+        .get(&format!("/api/v1/requests/{id}/audit"), Some(&d.admin))
+        .await;
+    let triages = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["details"]["action"] == "triage")
+        .count();
+    assert_eq!(triages, 2);
+}
+
+#[tokio::test]
+async fn least_loaded_teams_assign_at_once_to_the_fitting_specialist_with_least_work() {
+    let d = desk().await;
+    let (busy_id, _) = d.specialist("busy@unit.test", &d.crime).await;
+    let (free_id, _) = d.specialist("free@unit.test", &d.crime).await;
+    // Unskilled and unavailable people are passed over.
+    staff(
+        &d.app,
+        &d.admin,
+        "unskilled@unit.test",
+        "specialist",
+        &[&d.crime],
+        &["health"],
+        None,
+        true,
+    )
+    .await;
+    staff(
+        &d.app,
+        &d.admin,
+        "away@unit.test",
+        "specialist",
+        &[&d.crime],
+        &["crime_and_justice"],
+        None,
+        false,
+    )
+    .await;
+    let first = d.submit("child_criminal_exploitation", "high").await;
+    let second = d.submit("child_criminal_exploitation", "high").await;
+    let third = d.submit("child_criminal_exploitation", "high").await;
+    let holders: Vec<&str> = [&first, &second, &third]
+        .iter()
+        .map(|r| r["assignee_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        holders.iter().all(|h| *h == busy_id || *h == free_id),
+        "{holders:?}"
+    );
+    assert_ne!(
+        holders[0], holders[1],
+        "the second goes to whoever had none"
+    );
+    assert_eq!(first["status"], "assigned");
+    // Duty is manual: its requests wait in the queue.
+    assert_eq!(
+        d.submit("other", "standard").await["assignee_id"],
+        json!(null)
+    );
+}
+
+#[tokio::test]
+async fn the_queue_shows_a_specialists_teams_by_priority_then_age() {
+    let d = desk().await;
+    let (_, sam) = d.specialist("sam@unit.test", &d.duty).await;
+    let p3 = d.submit("other", "standard").await;
+    let p1 = d.submit("other", "immediate_risk").await;
+    let p3_later = d.submit("modern_slavery", "high").await;
+    let crime = d.submit("child_criminal_exploitation", "high").await;
+    let queue = d.app.get("/api/v1/queue", Some(&sam)).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let ids: Vec<&str> = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            p1["id"].as_str().unwrap(),
+            p3["id"].as_str().unwrap(),
+            p3_later["id"].as_str().unwrap()
+        ]
+    );
+    assert!(
+        !ids.contains(&crime["id"].as_str().unwrap()),
+        "other teams' work is not shown"
+    );
+    assert_eq!(queue.body["items"][0]["immediate_risk"], true);
+
+    // Pages follow the same order.
+    let first = d.app.get("/api/v1/queue?limit=2", Some(&sam)).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest = d
+        .app
+        .get(
+            &format!("/api/v1/queue?limit=2&cursor={cursor}"),
+            Some(&sam),
+        )
+        .await;
+    assert_eq!(rest.body["items"][0]["id"], p3_later["id"]);
+    assert_eq!(rest.body["next_cursor"], json!(null));
+
+    // Coordinators look at any team's queue and at the summary.
+    d.app
+        .get("/api/v1/queue", Some(&d.coordinator))
+        .await
+        .problem(400);
+    let duty = d
+        .app
+        .get(
+            &format!("/api/v1/queue?team_id={}", d.duty),
+            Some(&d.coordinator),
+        )
+        .await;
+    assert_eq!(duty.body["items"].as_array().unwrap().len(), 3);
+    let summary = d
+        .app
+        .get("/api/v1/queue/summary", Some(&d.coordinator))
+        .await;
+    let duty_summary = summary
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team_id"] == json!(d.duty))
+        .unwrap()
+        .clone();
+    let waiting: i64 = duty_summary["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(waiting, 3);
+    assert!(duty_summary["oldest_unassigned_seconds"].as_i64().unwrap() >= 0);
+
+    // Refused: practitioners, admins, anonymous callers, another team's queue.
+    d.app
+        .get("/api/v1/queue", Some(&d.practitioner))
+        .await
+        .problem(403);
+    d.app
+        .get("/api/v1/queue", Some(&d.admin))
+        .await
+        .problem(403);
+    d.app.get("/api/v1/queue", None).await.problem(401);
+    d.app
+        .get(&format!("/api/v1/queue?team_id={}", d.crime), Some(&sam))
+        .await
+        .problem(403);
+    d.app
+        .get("/api/v1/queue/summary", Some(&sam))
+        .await
+        .problem(403);
+}
+
+#[tokio::test]
+async fn claim_release_and_claim_next_hand_work_to_one_person() {
+    let d = desk().await;
+    let (sam_id, sam) = d.specialist("sam@unit.test", &d.duty).await;
+    let (_, lee) = d.specialist("lee@unit.test", &d.duty).await;
+    let (_, outsider) = d.specialist("ash@unit.test", &d.crime).await;
+    let older = d.submit("other", "standard").await;
+    let urgent = d.submit("other", "immediate_risk").await;
+    let id = older["id"].as_str().unwrap();
+
+    d.app
+        .post(
+            &format!("/api/v1/requests/{id}/claim"),
+            Some(&outsider),
+            json!({}),
+        )
+        .await
+        .problem(404);
+    d.app
+        .post(
+            &format!("/api/v1/requests/{id}/claim"),
+            Some(&d.practitioner),
+            json!({}),
+        )
+        .await
+        .problem(403);
+    let claimed = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/claim"),
+            Some(&sam),
+            json!({}),
+        )
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK, "{}", claimed.body);
+    assert_eq!(claimed.body["assignee_id"], json!(sam_id));
+    d.app
+        .post(
+            &format!("/api/v1/requests/{id}/claim"),
+            Some(&lee),
+            json!({}),
+        )
+        .await
+        .problem(409);
+    d.app
+        .post(
+            &format!("/api/v1/requests/{id}/release"),
+            Some(&lee),
+            json!({}),
+        )
+        .await
+        .problem(403);
+    let released = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/release"),
+            Some(&sam),
+            json!({}),
+        )
+        .await;
+    assert_eq!(released.body["status"], "triaged");
+    assert_eq!(released.body["assignee_id"], json!(null));
+
+    // claim-next takes the top of the queue: the P1 before the older P3.
+    let next = d
+        .app
+        .post("/api/v1/queue/claim-next", Some(&lee), json!({}))
+        .await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    assert_eq!(next.body["id"], urgent["id"]);
+    let then = d
+        .app
+        .post("/api/v1/queue/claim-next", Some(&lee), json!({}))
+        .await;
+    assert_eq!(then.body["id"], older["id"]);
+    let empty = d
+        .app
+        .post("/api/v1/queue/claim-next", Some(&lee), json!({}))
+        .await;
+    assert_eq!(empty.status, StatusCode::NO_CONTENT);
+    d.app
+        .post("/api/v1/queue/claim-next", Some(&d.coordinator), json!({}))
+        .await
+        .problem(403);
+    d.app
+        .post("/api/v1/queue/claim-next", None, json!({}))
+        .await
+        .problem(401);
+}
+
+#[tokio::test]
+async fn claim_next_respects_the_load_limit_and_exclusions() {
+    let d = desk().await;
+    let (_, capped) = staff(
+        &d.app,
+        &d.admin,
+        "capped@unit.test",
+        "specialist",
+        &[&d.duty],
+        &[],
+        Some(1),
+        true,
+    )
+    .await;
+    let (excluded_id, excluded) = d.specialist("excluded@unit.test", &d.duty).await;
+    let first = d.submit("other", "standard").await;
+    d.submit("other", "standard").await;
+    let id = first["id"].as_str().unwrap();
+    d.app
+        .post(
+            &format!("/api/v1/requests/{id}/exclusions"),
+            Some(&d.coordinator),
+            json!({"user_id": excluded_id}),
+        )
+        .await;
+    let taken = d
+        .app
+        .post("/api/v1/queue/claim-next", Some(&excluded), json!({}))
+        .await;
+    assert_ne!(
+        taken.body["id"], first["id"],
+        "an excluded person never gets the request"
+    );
+    assert_eq!(
+        d.app
+            .post("/api/v1/queue/claim-next", Some(&capped), json!({}))
+            .await
+            .body["id"],
+        first["id"]
+    );
+    d.app
+        .post("/api/v1/queue/claim-next", Some(&capped), json!({}))
+        .await
+        .problem(409);
+}
+
+/// Many specialists ask at once: each request goes to exactly one of them.
+#[tokio::test]
+async fn concurrent_claim_next_gives_each_request_to_exactly_one_specialist() {
+    const REQUESTS: usize = 12;
+    const CALLERS: usize = 24;
+    let d = desk().await;
+    let mut tokens = Vec::new();
+    for i in 0..CALLERS {
+        tokens.push(d.specialist(&format!("s{i}@unit.test"), &d.duty).await.1);
+    }
+    for round in 0..3 {
+        for _ in 0..REQUESTS {
+            d.submit("other", "standard").await;
+        }
+        let mut calls = Vec::new();
+        for token in &tokens {
+            let request = d
+                .app
+                .client
+                .post(format!("{}/api/v1/queue/claim-next", d.app.address))
+                .bearer_auth(token);
+            calls.push(tokio::spawn(async move {
+                read(request.send().await.unwrap()).await
+            }));
+        }
+        let mut taken = Vec::new();
+        let mut empty = 0;
+        for call in calls {
+            let reply = call.await.unwrap();
+            match reply.status {
+                StatusCode::OK => taken.push((
+                    reply.body["id"].as_str().unwrap().to_owned(),
+                    reply.body["assignee_id"].clone(),
+                )),
+                StatusCode::NO_CONTENT => empty += 1,
+                other => panic!("round {round}: unexpected {other}: {}", reply.body),
+            }
+        }
+        assert_eq!(
+            taken.len(),
+            REQUESTS,
+            "round {round}: every request was taken"
+        );
+        assert_eq!(empty, CALLERS - REQUESTS, "round {round}");
+        let distinct: HashSet<&String> = taken.iter().map(|(id, _)| id).collect();
+        assert_eq!(
+            distinct.len(),
+            REQUESTS,
+            "round {round}: no request went to two people"
+        );
+        let holders: HashSet<String> = taken.iter().map(|(_, who)| who.to_string()).collect();
+        assert_eq!(holders.len(), REQUESTS, "round {round}: no one got two");
+        // Each caller keeps what it took; release everything for the next round.
+        for (id, _) in &taken {
+            let released = d
+                .app
+                .post(
+                    &format!("/api/v1/requests/{id}/release"),
+                    Some(&d.coordinator),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(released.status, StatusCode::OK);
+            d.app
+                .post(
+                    &format!("/api/v1/requests/{id}/triage"),
+                    Some(&d.coordinator),
+                    json!({"priority": "P4", "team_id": d.crime}),
+                )
+                .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn becoming_available_picks_up_waiting_work_in_a_least_loaded_team() {
+    let d = desk().await;
+    let (_, sam) = staff(
+        &d.app,
+        &d.admin,
+        "sam@unit.test",
+        "specialist",
+        &[&d.crime],
+        &["crime_and_justice"],
+        None,
+        false,
+    )
+    .await;
+    let waiting = d.submit("child_criminal_exploitation", "high").await;
+    assert_eq!(waiting["assignee_id"], json!(null), "no one was available");
+    let me = d
+        .app
+        .put(
+            "/api/v1/me/availability",
+            Some(&sam),
+            json!({"available": true}),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    let id = waiting["id"].as_str().unwrap();
+    let now = d
+        .app
+        .get(&format!("/api/v1/requests/{id}"), Some(&sam))
+        .await;
+    assert_eq!(now.body["assignee_id"], me.body["id"]);
+    // Releasing in a least-loaded team hands it to someone else, never straight back.
+    let (lee_id, _) = d.specialist("lee@unit.test", &d.crime).await;
+    let released = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/release"),
+            Some(&sam),
+            json!({}),
+        )
+        .await;
+    assert_eq!(released.body["assignee_id"], json!(lee_id));
+}
