@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod helpers;
 mod http;
+mod indexes;
 mod openapi;
 mod queue;
 mod requests;
