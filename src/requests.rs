@@ -257,6 +257,8 @@ fn facts_of(row: &RequestRow) -> RequestFacts<'_> {
 pub struct TriageChoice<'a> {
     pub priority: Priority,
     pub team_id: &'a str,
+    /// A corrected category, if the submitted one was wrong.
+    pub category: Option<Category>,
     pub reason: Option<&'a str>,
 }
 
@@ -273,6 +275,7 @@ pub fn triage(
     let TriageChoice {
         priority,
         team_id,
+        category,
         reason,
     } = *choice;
     let seen = load_visible(conn, actor, id, now)?;
@@ -292,12 +295,14 @@ pub fn triage(
     let changes = RequestChanges {
         priority: Some(Some(priority.as_str().to_owned())),
         team_id: Some(Some(team_id.to_owned())),
+        category: category.map(|c| c.as_str().to_owned()),
         triaged_at: Some(Some(seen.row.triaged_at.unwrap_or(now))),
         ..Default::default()
     };
     let audit = json!({
         "priority": {"from": seen.row.priority, "to": priority.as_str()},
         "team_id": {"from": seen.row.team_id, "to": team_id},
+        "category": {"from": seen.row.category, "to": category.map_or(seen.row.category.as_str(), |c| c.as_str())},
     });
     let was_urgent = crate::routing::is_immediate_risk(&seen.row);
     let triaged = apply_action(

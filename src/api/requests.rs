@@ -714,6 +714,8 @@ action_endpoint!(
 pub struct TriageBody {
     pub priority: Priority,
     pub team_id: String,
+    /// Corrects the submitted category.
+    pub category: Option<Category>,
     /// Why, for the triage history (re-triage keeps every decision).
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
@@ -761,6 +763,7 @@ pub async fn triage(
             &flows::TriageChoice {
                 priority: body.priority,
                 team_id: &body.team_id,
+                category: body.category,
                 reason: body.reason.as_deref(),
             },
             version,

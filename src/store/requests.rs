@@ -60,6 +60,7 @@ pub struct RequestChanges {
     pub contact_method: Option<String>,
     pub contact_times: Option<Option<String>>,
     pub status: Option<String>,
+    pub category: Option<String>,
     pub priority: Option<Option<String>>,
     pub team_id: Option<Option<String>>,
     pub assignee_id: Option<Option<String>>,

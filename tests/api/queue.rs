@@ -164,11 +164,14 @@ async fn new_requests_are_triaged_by_the_first_matching_rule_with_the_reason_rec
         .post(
             &format!("/api/v1/requests/{id}/triage"),
             Some(&d.coordinator),
-            json!({"priority": "P2", "team_id": d.crime, "reason": "not immediate after a call with the officer"}),
+            json!({"priority": "P2", "team_id": d.crime, "category": "modern_slavery",
+                   "reason": "not immediate after a call with the officer"}),
         )
         .await;
     assert_eq!(retriage.status, StatusCode::OK, "{}", retriage.body);
     assert_eq!(retriage.body["priority"], "P2");
+    assert_eq!(retriage.body["category"], "modern_slavery");
+    assert_eq!(retriage.body["team_id"], json!(d.crime));
     let audit = d
         .app
         .get(&format!("/api/v1/requests/{id}/audit"), Some(&d.admin))
@@ -582,4 +585,26 @@ async fn becoming_available_picks_up_waiting_work_in_a_least_loaded_team() {
         )
         .await;
     assert_eq!(released.body["assignee_id"], json!(lee_id));
+}
+
+#[tokio::test]
+async fn a_broken_rules_file_stops_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triage.toml");
+    std::fs::write(
+        &path,
+        RULES.replace("priority = \"P1\"", "priority = \"urgent\""),
+    )
+    .unwrap();
+    let (_db, url) = TestDb::create();
+    let mut settings = test_settings(&url);
+    settings.triage.rules_file = path.display().to_string();
+    let error = nru_helpdesk::startup::Application::build(settings)
+        .err()
+        .expect("start-up refused")
+        .to_string();
+    assert!(
+        error.contains("triage.rules_file") && error.contains("urgent"),
+        "{error}"
+    );
 }
