@@ -173,20 +173,22 @@ pub fn rebalance_team(
     if triage.assignment_mode(&team.name) != AssignmentMode::LeastLoaded {
         return Ok(());
     }
-    let waiting = queue::list(
-        conn,
-        &queue::QueueScope::Team(team_id.to_owned()),
-        None,
-        1000,
-    )?;
-    for row in waiting
-        .into_iter()
-        .filter(|r| r.assignee_id.is_none() && r.status == Status::Triaged.as_str())
-    {
-        let skill = skill_for(conn, &row.id)?;
-        auto_assign(conn, row, skill, None, now)?;
+    let scope = queue::QueueScope::Team(team_id.to_owned());
+    let mut after: Option<queue::QueueKey> = None;
+    loop {
+        let page = queue::list(conn, &scope, None, after.as_ref(), 200)?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(queue::QueueKey::of(last));
+        for row in page
+            .into_iter()
+            .filter(|r| r.assignee_id.is_none() && r.status == Status::Triaged.as_str())
+        {
+            let skill = skill_for(conn, &row.id)?;
+            auto_assign(conn, row, skill, None, now)?;
+        }
     }
-    Ok(())
 }
 
 fn require_specialist(actor: &Actor) -> Result<(), ApiError> {

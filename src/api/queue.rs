@@ -24,6 +24,7 @@ use crate::store::queue::{QueueKey, QueueScope};
 pub struct QueueQuery {
     /// Required for coordinators (any team); specialists may narrow to one of theirs.
     pub team_id: Option<String>,
+    pub priority: Option<Priority>,
     /// Page size, 1 to 100 (default 25).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -68,7 +69,8 @@ pub async fn list(
                 team_ids: team.map_or_else(|| actor.team_ids.clone(), |t| vec![t]),
             },
         };
-        let rows = store::queue::list(conn, &scope, after.as_ref(), page.fetch())?;
+        let priority = query.priority.map(Priority::as_str);
+        let rows = store::queue::list(conn, &scope, priority, after.as_ref(), page.fetch())?;
         Ok(page.page_by(rows, |r| QueueKey::of(r).encode()))
     })
     .await?;

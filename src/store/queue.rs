@@ -138,6 +138,7 @@ pub enum QueueScope {
 pub fn list(
     conn: &mut DbConnection,
     scope: &QueueScope,
+    priority: Option<&str>,
     after: Option<&QueueKey>,
     limit: i64,
 ) -> Result<Vec<RequestRow>, ApiError> {
@@ -161,6 +162,9 @@ pub fn list(
         }
         QueueScope::Team(team_id) => query.filter(requests::team_id.eq(team_id.clone())),
     };
+    if let Some(priority) = priority {
+        query = query.filter(requests::priority.eq(priority.to_owned()));
+    }
     if let Some(key) = after {
         let p = key.priority.clone();
         query = query.filter(

@@ -279,6 +279,10 @@ async fn the_queue_shows_a_specialists_teams_by_priority_then_age() {
     assert_eq!(rest.body["items"][0]["id"], p3_later["id"]);
     assert_eq!(rest.body["next_cursor"], json!(null));
 
+    let only_p1 = d.app.get("/api/v1/queue?priority=P1", Some(&sam)).await;
+    assert_eq!(only_p1.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(only_p1.body["items"][0]["id"], p1["id"]);
+
     // Coordinators look at any team's queue and at the summary.
     d.app
         .get("/api/v1/queue", Some(&d.coordinator))
