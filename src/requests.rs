@@ -215,13 +215,7 @@ pub fn act(
     settings: &RequestSettings,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
-    let seen = load_visible(conn, actor, id, now)?;
-    let facts = facts_of(&seen.row);
-    refuse_unless(
-        policy::may(action, seen.access, &actor.viewer(), &facts),
-        action,
-    )?;
-    check_version(&seen.row, if_match)?;
+    let seen = load_for_action(conn, actor, id, action, if_match, now)?;
     if action == Action::Reopen {
         let window = Duration::days(settings.reopen_window_days);
         if let Some(resolved_at) = seen.row.resolved_at {
@@ -242,6 +236,25 @@ pub fn act(
         json!({}),
         now,
     )
+}
+
+/// Loads a request for `action`: visible to the actor (else 404), the action
+/// theirs to take (else 403), and at the version they name (else 412).
+fn load_for_action(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+    if_match: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<Seen, ApiError> {
+    let seen = load_visible(conn, actor, id, now)?;
+    refuse_unless(
+        policy::may(action, seen.access, &actor.viewer(), &facts_of(&seen.row)),
+        action,
+    )?;
+    check_version(&seen.row, if_match)?;
+    Ok(seen)
 }
 
 fn facts_of(row: &RequestRow) -> RequestFacts<'_> {
@@ -278,17 +291,7 @@ pub fn triage(
         category,
         reason,
     } = *choice;
-    let seen = load_visible(conn, actor, id, now)?;
-    refuse_unless(
-        policy::may(
-            Action::Triage,
-            seen.access,
-            &actor.viewer(),
-            &facts_of(&seen.row),
-        ),
-        Action::Triage,
-    )?;
-    check_version(&seen.row, if_match)?;
+    let seen = load_for_action(conn, actor, id, Action::Triage, if_match, now)?;
     if store::teams::find(conn, team_id)?.is_none() {
         return Err(ApiError::field("team_id", "no such team"));
     }
@@ -345,17 +348,7 @@ pub fn assign(
     if_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
-    let seen = load_visible(conn, actor, id, now)?;
-    refuse_unless(
-        policy::may(
-            Action::Assign,
-            seen.access,
-            &actor.viewer(),
-            &facts_of(&seen.row),
-        ),
-        Action::Assign,
-    )?;
-    check_version(&seen.row, if_match)?;
+    let seen = load_for_action(conn, actor, id, Action::Assign, if_match, now)?;
     let assignee = store::users::load_record(conn, assignee_id)?
         .ok_or_else(|| ApiError::field("assignee_id", "no such user"))?;
     let fits = assignee.row.active
@@ -383,7 +376,7 @@ pub fn assign(
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": assignee_id}});
-    apply_action(
+    let assigned = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -391,7 +384,9 @@ pub fn assign(
         changes,
         audit,
         now,
-    )
+    )?;
+    store::queue::mark_assigned(conn, assignee_id, now)?;
+    Ok(assigned)
 }
 
 pub fn unassign(
@@ -401,17 +396,7 @@ pub fn unassign(
     if_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
-    let seen = load_visible(conn, actor, id, now)?;
-    refuse_unless(
-        policy::may(
-            Action::Unassign,
-            seen.access,
-            &actor.viewer(),
-            &facts_of(&seen.row),
-        ),
-        Action::Unassign,
-    )?;
-    check_version(&seen.row, if_match)?;
+    let seen = load_for_action(conn, actor, id, Action::Unassign, if_match, now)?;
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": null}});
     apply_action(
         conn,
