@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod assignment;
+pub mod calendar;
 pub mod lifecycle;
 pub mod policy;
 pub mod requests;
