@@ -171,23 +171,63 @@ impl Settings {
         if self.auth.jwt_secret.expose().is_empty() {
             anyhow::bail!("auth.jwt_secret: must not be empty");
         }
-        if self.auth.access_token_ttl_seconds <= 0 {
-            anyhow::bail!("auth.access_token_ttl_seconds: must be positive");
-        }
-        if self.auth.refresh_token_ttl_seconds <= 0 {
-            anyhow::bail!("auth.refresh_token_ttl_seconds: must be positive");
-        }
-        if self.auth.login_window_seconds <= 0 {
-            anyhow::bail!("auth.login_window_seconds: must be positive");
-        }
-        if self.requests.reopen_window_days < 0 {
-            anyhow::bail!("requests.reopen_window_days: must not be negative");
-        }
-        if self.requests.idempotency_key_ttl_seconds <= 0 {
-            anyhow::bail!("requests.idempotency_key_ttl_seconds: must be positive");
-        }
-        if self.requests.break_glass_minutes <= 0 {
-            anyhow::bail!("requests.break_glass_minutes: must be positive");
+        // Durations are bounded (ten years at most) so turning them into
+        // chrono durations and adding them to instants can never overflow.
+        const TEN_YEARS_SECONDS: i64 = 10 * 366 * 24 * 3600;
+        let bounds = [
+            (
+                "auth.access_token_ttl_seconds",
+                self.auth.access_token_ttl_seconds,
+                1,
+                TEN_YEARS_SECONDS,
+            ),
+            (
+                "auth.refresh_token_ttl_seconds",
+                self.auth.refresh_token_ttl_seconds,
+                1,
+                TEN_YEARS_SECONDS,
+            ),
+            (
+                "auth.login_window_seconds",
+                self.auth.login_window_seconds,
+                1,
+                TEN_YEARS_SECONDS,
+            ),
+            (
+                "auth.login_max_failures_per_account",
+                self.auth.login_max_failures_per_account,
+                1,
+                1_000_000_000,
+            ),
+            (
+                "auth.login_max_failures_per_address",
+                self.auth.login_max_failures_per_address,
+                1,
+                1_000_000_000,
+            ),
+            (
+                "requests.reopen_window_days",
+                self.requests.reopen_window_days,
+                0,
+                3660,
+            ),
+            (
+                "requests.idempotency_key_ttl_seconds",
+                self.requests.idempotency_key_ttl_seconds,
+                1,
+                TEN_YEARS_SECONDS,
+            ),
+            (
+                "requests.break_glass_minutes",
+                self.requests.break_glass_minutes,
+                1,
+                10 * 366 * 24 * 60,
+            ),
+        ];
+        for (key, value, min, max) in bounds {
+            if !(min..=max).contains(&value) {
+                anyhow::bail!("{key}: must be between {min} and {max}, not {value}");
+            }
         }
         if self.database.pool_size == 0 {
             anyhow::bail!("database.pool_size: must be at least 1");
@@ -265,6 +305,24 @@ mod tests {
         s.config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let rules = s.triage_rules().expect("config/triage.toml is valid");
         assert!(!rules.rules.is_empty());
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_by_name() {
+        let mut s = dev_settings();
+        s.requests.reopen_window_days = i64::MAX;
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("requests.reopen_window_days"));
+        let mut s = dev_settings();
+        s.auth.access_token_ttl_seconds = 0;
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("auth.access_token_ttl_seconds"));
     }
 
     #[test]
