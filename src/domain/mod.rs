@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod lifecycle;
 pub mod policy;
 pub mod requests;
+pub mod sla;
 pub mod throttle;
 pub mod triage;
 
