@@ -372,7 +372,7 @@ pub fn assign(
     }
     let changes = RequestChanges {
         assignee_id: Some(Some(assignee_id.to_owned())),
-        assigned_at: Some(Some(now)),
+        assigned_at: Some(Some(seen.row.assigned_at.unwrap_or(now))),
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": assignee_id}});
@@ -826,6 +826,9 @@ pub fn exclude(
             "this person holds the request: assign it to someone else first",
         ));
     }
+    // Touch the request's version, so an assignment racing this exclusion
+    // fails its version check instead of handing the request to them.
+    store::requests::update_versioned(conn, id, seen.row.version, &RequestChanges::default(), now)?;
     if store::access::exclude(conn, id, user_id, &actor.user_id, now)? {
         store::audit::append(
             conn,

@@ -144,7 +144,7 @@ pub fn auto_assign(
     let assignee = chosen.user_id.clone();
     let changes = RequestChanges {
         assignee_id: Some(Some(assignee.clone())),
-        assigned_at: Some(Some(now)),
+        assigned_at: Some(Some(row.assigned_at.unwrap_or(now))),
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": null, "to": assignee}, "by": "least_loaded"});
@@ -222,7 +222,7 @@ fn take(
 ) -> Result<RequestRow, ApiError> {
     let changes = RequestChanges {
         assignee_id: Some(Some(actor.user_id.clone())),
-        assigned_at: Some(Some(now)),
+        assigned_at: Some(Some(row.assigned_at.unwrap_or(now))),
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": null, "to": actor.user_id}, "by": how});

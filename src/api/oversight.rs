@@ -173,10 +173,11 @@ pub async fn grants(
     caller.require(&[Role::Coordinator])?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let reviewer = caller.user_id.clone();
     let rows = state
         .db
         .read(move |conn| {
-            let rows = store::access::grants(conn, page.after.as_deref(), page.fetch())?;
+            let rows = store::access::grants(conn, &reviewer, page.after.as_deref(), page.fetch())?;
             Ok(page.page(rows, |g| &g.id))
         })
         .await?;
@@ -196,10 +197,50 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
 }
 
-impl From<AuditRow> for AuditEntry {
-    fn from(row: AuditRow) -> AuditEntry {
+/// Detail keys an admin may read: who, what, when and which ids, but no
+/// case attributes (category, the young person, triage reasons). Admins run
+/// the system; case content stays with the staff who work it.
+const ADMIN_DETAIL_KEYS: &[&str] = &[
+    "action",
+    "from",
+    "to",
+    "rule",
+    "priority",
+    "team_id",
+    "assignee_id",
+    "by",
+    "user_id",
+    "grant_id",
+    "expires_at",
+    "message_id",
+    "kind",
+    "via_break_glass",
+    "fields",
+    "reference",
+];
+
+fn for_admin(details: serde_json::Value) -> serde_json::Value {
+    match details {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .filter(|(key, _)| ADMIN_DETAIL_KEYS.contains(&key.as_str()))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+impl AuditEntry {
+    /// `case_access`: the reader may see case attributes (a coordinator);
+    /// otherwise details are cut to [`ADMIN_DETAIL_KEYS`].
+    fn from_row(row: AuditRow, case_access: bool) -> AuditEntry {
+        let details = serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null);
         AuditEntry {
-            details: serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null),
+            details: if case_access {
+                details
+            } else {
+                for_admin(details)
+            },
             id: row.id,
             at: row.at.and_utc(),
             actor_id: row.actor_id,
@@ -232,6 +273,7 @@ async fn audit_page(
     state: &AppState,
     filter: AuditFilter,
     page: PageRequest,
+    case_access: bool,
 ) -> Result<Page<AuditEntry>, ApiError> {
     let rows = state
         .db
@@ -240,7 +282,7 @@ async fn audit_page(
             Ok(page.page(rows, |r| &r.id))
         })
         .await?;
-    Ok(rows.map(AuditEntry::from))
+    Ok(rows.map(|row| AuditEntry::from_row(row, case_access)))
 }
 
 #[utoipa::path(
@@ -275,13 +317,16 @@ pub async fn request_audit(
         request_id: Some(id),
         ..Default::default()
     };
-    Ok(web::Json(audit_page(&state, filter, page).await?))
+    let case_access = caller.role == Role::Coordinator;
+    Ok(web::Json(
+        audit_page(&state, filter, page, case_access).await?,
+    ))
 }
 
 #[utoipa::path(
     get, path = "/api/v1/audit", tag = "audit",
     params(AuditQuery),
-    responses((status = 200, description = "The audit log, oldest first", body = Page<AuditEntry>)),
+    responses((status = 200, description = "The audit log, oldest first; details carry ids and names, never case attributes", body = Page<AuditEntry>)),
     security(("bearer" = []))
 )]
 pub async fn audit_log(
@@ -299,5 +344,5 @@ pub async fn audit_log(
         from: query.from.map(|t| t.naive_utc()),
         to: query.to.map(|t| t.naive_utc()),
     };
-    Ok(web::Json(audit_page(&state, filter, page).await?))
+    Ok(web::Json(audit_page(&state, filter, page, false).await?))
 }

@@ -7,7 +7,7 @@ use validator::Validate;
 
 use crate::api::extract::QueryParams;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{as_actor, respond, RequestSummary};
+use crate::api::requests::{as_actor, count_visible, respond, RequestSummary};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
@@ -57,7 +57,10 @@ pub async fn list(
         .transpose()?;
     let rows = as_actor(&state, &caller, false, move |conn, actor| {
         let scope = match (actor.role, query.team_id) {
-            (Role::Coordinator, Some(team_id)) => QueueScope::Team(team_id),
+            (Role::Coordinator, Some(team_id)) => QueueScope::TeamFor {
+                team_id,
+                viewer: actor.user_id.clone(),
+            },
             (Role::Coordinator, None) => {
                 return Err(ApiError::bad_query("team_id", "required for coordinators"))
             }
@@ -216,6 +219,7 @@ pub async fn claim(
     responses(
         (status = 200, description = "Back in the team's queue (or handed on, where the team assigns automatically)",
          body = crate::api::requests::GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+        (status = 204, description = "Released; the request is no longer within your reach"),
         (status = 409, description = "Not held by anyone", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -228,13 +232,23 @@ pub async fn release(
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let id = id.into_inner();
     let triage = state.triage.clone();
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+    let released = as_actor(&state, &caller, true, move |conn, actor| {
         let now = store::now();
-        let row = routing::release(conn, actor, &id, &triage, now)?;
-        // Only staff release, and staff see every message.
-        let count = store::messages::count(conn, &row.id, None)?;
-        Ok((row, count))
+        routing::release(conn, actor, &id, &triage, now)?;
+        // Releasing can take the request out of the caller's reach (say, a
+        // former team member): answer with it only if they still see it.
+        match crate::requests::load_visible(conn, actor, &id, now) {
+            Ok(seen) => Ok(Some((
+                count_visible(conn, &seen.row, seen.access)?,
+                seen.row,
+            ))),
+            Err(ApiError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        }
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    match released {
+        Some((count, row)) => respond(HttpResponse::Ok(), row, count),
+        None => Ok(HttpResponse::NoContent().finish()),
+    }
 }

@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
 use crate::domain::lifecycle::{Action, Status};
+use crate::domain::policy::Access;
 use crate::domain::requests::{
     flags_from_text, AgeBand, Category, ContactMethod, Gender, Priority, Urgency, YoungPersonFlag,
 };
@@ -405,7 +406,7 @@ pub(crate) fn respond(
 pub(crate) fn count_visible(
     conn: &mut DbConnection,
     row: &RequestRow,
-    access: crate::domain::policy::Access,
+    access: Access,
 ) -> Result<i64, ApiError> {
     store::messages::count(conn, &row.id, flows::visible_kind(access))
 }
@@ -483,7 +484,7 @@ pub async fn submit(
                 key,
                 body_hash: &body_hash,
             });
-            flows::submit(
+            let (row, replayed) = flows::submit(
                 conn,
                 &requester,
                 &submission,
@@ -491,12 +492,16 @@ pub async fn submit(
                 &settings,
                 &triage,
                 store::now(),
-            )
+            )?;
+            // A replay may come after the conversation began.
+            let count =
+                store::messages::count(conn, &row.id, flows::visible_kind(Access::Requester))?;
+            Ok((row, replayed, count))
         })
     };
     // Two identical submissions racing on one key: the loser's insert of the
     // key conflicts and rolls back; on retry it finds and returns the winner's.
-    let (row, replayed) = match attempt().await {
+    let (row, replayed, count) = match attempt().await {
         Err(ApiError::Conflict(_)) if key.is_some() => attempt().await?,
         other => other?,
     };
@@ -505,7 +510,7 @@ pub async fn submit(
     if replayed {
         builder.insert_header(("Idempotency-Replayed", "true"));
     }
-    respond(builder, row, 0)
+    respond(builder, row, count)
 }
 
 #[utoipa::path(

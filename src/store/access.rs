@@ -96,14 +96,20 @@ pub fn grant(conn: &mut DbConnection, row: &GrantRow) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Grants, newest first, for coordinators to review.
+/// Grants, newest first, for a coordinator to review: all but those on
+/// requests the reviewer is excluded from.
 pub fn grants(
     conn: &mut DbConnection,
+    reviewer: &str,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<GrantRow>, ApiError> {
+    let excluded = request_exclusions::table
+        .filter(request_exclusions::user_id.eq(reviewer.to_owned()))
+        .select(request_exclusions::request_id);
     let mut query = break_glass_grants::table
         .select(GrantRow::as_select())
+        .filter(break_glass_grants::request_id.ne_all(excluded))
         .order(break_glass_grants::id.desc())
         .into_boxed();
     if let Some(after) = after {

@@ -130,7 +130,10 @@ pub enum QueueScope {
         user_id: String,
         team_ids: Vec<String>,
     },
-    /// A coordinator looking at one team: everything queued there.
+    /// A coordinator looking at one team: everything queued there except
+    /// requests they are excluded from.
+    TeamFor { team_id: String, viewer: String },
+    /// The whole team queue, for the system's own rebalancing.
     Team(String),
 }
 
@@ -158,6 +161,14 @@ pub fn list(
                         .is_null()
                         .or(requests::assignee_id.eq(user_id.clone())),
                 )
+                .filter(requests::id.ne_all(excluded))
+        }
+        QueueScope::TeamFor { team_id, viewer } => {
+            let excluded = request_exclusions::table
+                .filter(request_exclusions::user_id.eq(viewer.clone()))
+                .select(request_exclusions::request_id);
+            query
+                .filter(requests::team_id.eq(team_id.clone()))
                 .filter(requests::id.ne_all(excluded))
         }
         QueueScope::Team(team_id) => query.filter(requests::team_id.eq(team_id.clone())),

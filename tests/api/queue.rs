@@ -142,7 +142,10 @@ async fn new_requests_are_triaged_by_the_first_matching_rule_with_the_reason_rec
     let id = urgent["id"].as_str().unwrap();
     let audit = d
         .app
-        .get(&format!("/api/v1/requests/{id}/audit"), Some(&d.admin))
+        .get(
+            &format!("/api/v1/requests/{id}/audit"),
+            Some(&d.coordinator),
+        )
         .await;
     let triaged = audit.body["items"]
         .as_array()
@@ -157,6 +160,18 @@ async fn new_requests_are_triaged_by_the_first_matching_rule_with_the_reason_rec
         "rule \"immediate risk\": urgency is immediate_risk"
     );
     assert_eq!(triaged["actor_id"], json!(null), "decided by the rules");
+    let for_admin = d
+        .app
+        .get(&format!("/api/v1/requests/{id}/audit"), Some(&d.admin))
+        .await;
+    assert!(
+        for_admin.body.to_string().contains("immediate risk"),
+        "admins see the rule's name"
+    );
+    assert!(
+        !for_admin.body.to_string().contains("urgency is"),
+        "but not the reason, which describes the case"
+    );
 
     // Re-triage by a coordinator keeps the history.
     let retriage = d
@@ -610,5 +625,72 @@ async fn a_broken_rules_file_stops_start_up_naming_the_setting() {
     assert!(
         error.contains("triage.rules_file") && error.contains("urgent"),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_excluded_coordinator_sees_the_request_in_no_queue_and_no_grant_list() {
+    let d = desk().await;
+    let (other_id, other) = staff(
+        &d.app,
+        &d.admin,
+        "kit@unit.test",
+        "coordinator",
+        &[&d.duty],
+        &[],
+        None,
+        true,
+    )
+    .await;
+    let (_, outsider) = d.specialist("ash@unit.test", &d.crime).await;
+    let request = d.submit("other", "standard").await;
+    let id = request["id"].as_str().unwrap();
+    let glass = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/break-glass"),
+            Some(&outsider),
+            json!({"reason": "covering the duty desk tonight"}),
+        )
+        .await;
+    assert_eq!(glass.status, StatusCode::CREATED);
+    let queue = format!("/api/v1/queue?team_id={}", d.duty);
+    assert_eq!(
+        d.app.get(&queue, Some(&other)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        d.app.get("/api/v1/break-glass", Some(&other)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let excluded = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/exclusions"),
+            Some(&d.coordinator),
+            json!({"user_id": other_id}),
+        )
+        .await;
+    assert_eq!(excluded.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        d.app.get(&queue, Some(&other)).await.body["items"],
+        json!([])
+    );
+    assert_eq!(
+        d.app.get("/api/v1/break-glass", Some(&other)).await.body["items"],
+        json!([])
+    );
+    assert_eq!(
+        d.app.get(&queue, Some(&d.coordinator)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
 }

@@ -135,12 +135,13 @@ impl Unit {
             .await
     }
 
+    /// The request's audit trail as a coordinator reads it (with case attributes).
     pub async fn audit_actions(&self, id: &str) -> Vec<(String, Value)> {
         let reply = self
             .app
             .get(
                 &format!("/api/v1/requests/{id}/audit?limit=100"),
-                Some(&self.admin),
+                Some(&self.coordinator),
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -1319,4 +1320,52 @@ async fn every_request_endpoint_refuses_strangers_anonymous_callers_and_forged_t
     assert_eq!(now.body["status"], "assigned");
     assert_eq!(now.body["title"], "Concern about county lines recruitment");
     assert_eq!(now.body["message_count"], 0);
+}
+
+#[tokio::test]
+async fn admins_read_the_audit_trail_without_case_attributes() {
+    let u = unit().await;
+    let id = u.submit().await["id"].as_str().unwrap().to_owned();
+    let edit = u
+        .app
+        .client
+        .patch(format!("{}/api/v1/requests/{id}", u.app.address))
+        .bearer_auth(&u.practitioner)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"young_person": {"age": 16}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), StatusCode::OK);
+    let admin = u
+        .app
+        .get(&format!("/api/v1/audit?request_id={id}"), Some(&u.admin))
+        .await;
+    let text = admin.body.to_string();
+    assert!(
+        text.contains("request.updated") && text.contains("young_person.age"),
+        "field names stay: {text}"
+    );
+    for attribute in [
+        "child_criminal_exploitation",
+        "\"high\"",
+        "\"from\":15",
+        "\"to\":16",
+    ] {
+        assert!(!text.contains(attribute), "admin saw {attribute}: {text}");
+    }
+    let coordinator = u
+        .app
+        .get(
+            &format!("/api/v1/requests/{id}/audit"),
+            Some(&u.coordinator),
+        )
+        .await;
+    assert!(
+        coordinator
+            .body
+            .to_string()
+            .contains("child_criminal_exploitation"),
+        "coordinators see case attributes"
+    );
 }
