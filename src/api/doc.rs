@@ -29,7 +29,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         conversation::post, conversation::list, conversation::timeline,
         oversight::exclusions, oversight::exclude, oversight::include,
         oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
-        queue::list, queue::summary, queue::claim_next, queue::claim, queue::release,
+        queue::list, queue::summary, queue::claim_next, queue::claim, queue::release, queue::triage_history,
         ops::healthz, ops::readyz,
     ),
     components(schemas(Problem, FieldError, requests::SortOrder)),

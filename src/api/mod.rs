@@ -164,9 +164,13 @@ fn request_routes(cfg: &mut web::ServiceConfig) {
         "/requests/{id}/request-information",
         web::post().to(requests::request_information),
     ))
-    .service(post(
+    .service(resource(
         "/requests/{id}/triage",
-        web::post().to(requests::triage),
+        "GET, POST",
+        vec![
+            web::get().to(queue::triage_history),
+            web::post().to(requests::triage),
+        ],
     ))
     .service(post(
         "/requests/{id}/assign",

@@ -252,3 +252,54 @@ pub async fn release(
         None => Ok(HttpResponse::NoContent().finish()),
     }
 }
+
+/// One triage decision: by the rules (`actor_id` null) or by a coordinator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageDecision {
+    pub id: String,
+    /// The rule that matched, for decisions by the rules.
+    pub rule: Option<String>,
+    pub reason: String,
+    pub priority: Option<Priority>,
+    pub team_id: Option<String>,
+    pub skill: Option<crate::domain::accounts::Skill>,
+    pub actor_id: Option<String>,
+    pub decided_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}/triage", tag = "queue",
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "Every triage decision on the request, oldest first, with its reason", body = Vec<TriageDecision>)),
+    security(("bearer" = []))
+)]
+pub async fn triage_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<Vec<TriageDecision>>, ApiError> {
+    caller.require(&[Role::Specialist, Role::Coordinator])?;
+    let id = id.into_inner();
+    let rows = as_actor(&state, &caller, true, move |conn, actor| {
+        crate::requests::read(conn, actor, &id, "triage.read", store::now())?;
+        store::triage::history(conn, &id)
+    })
+    .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|row| TriageDecision {
+                priority: row.priority.as_deref().and_then(Priority::parse),
+                skill: row
+                    .skill
+                    .as_deref()
+                    .and_then(crate::domain::accounts::Skill::parse),
+                decided_at: row.decided_at.and_utc(),
+                id: row.id,
+                rule: row.rule,
+                reason: row.reason,
+                team_id: row.team_id,
+                actor_id: row.actor_id,
+            })
+            .collect(),
+    ))
+}

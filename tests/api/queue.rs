@@ -187,6 +187,42 @@ async fn new_requests_are_triaged_by_the_first_matching_rule_with_the_reason_rec
     assert_eq!(retriage.body["priority"], "P2");
     assert_eq!(retriage.body["category"], "modern_slavery");
     assert_eq!(retriage.body["team_id"], json!(d.crime));
+    let history = d
+        .app
+        .get(
+            &format!("/api/v1/requests/{id}/triage"),
+            Some(&d.coordinator),
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    let decisions = history.body.as_array().unwrap();
+    assert_eq!(decisions.len(), 2);
+    assert_eq!(decisions[0]["rule"], "immediate risk");
+    assert_eq!(
+        decisions[0]["reason"],
+        "rule \"immediate risk\": urgency is immediate_risk"
+    );
+    assert_eq!(decisions[0]["actor_id"], json!(null));
+    assert_eq!(
+        decisions[1]["reason"],
+        "not immediate after a call with the officer"
+    );
+    assert_eq!(decisions[1]["priority"], "P2");
+    d.app
+        .get(
+            &format!("/api/v1/requests/{id}/triage"),
+            Some(&d.practitioner),
+        )
+        .await
+        .problem(403);
+    d.app
+        .get(&format!("/api/v1/requests/{id}/triage"), Some(&d.admin))
+        .await
+        .problem(403);
+    d.app
+        .get(&format!("/api/v1/requests/{id}/triage"), None)
+        .await
+        .problem(401);
     let audit = d
         .app
         .get(&format!("/api/v1/requests/{id}/audit"), Some(&d.admin))
