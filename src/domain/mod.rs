@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod assignment;
 pub mod calendar;
+pub mod deadlines;
 pub mod lifecycle;
 pub mod policy;
 pub mod requests;
+pub mod rota;
 pub mod sla;
 pub mod throttle;
 pub mod triage;

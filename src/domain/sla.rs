@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::calendar::{BusinessHours, Calendar};
 use super::requests::Priority;
+use super::rota::Duty;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,9 +38,28 @@ struct RawPolicy {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAcknowledgement {
+    within_minutes: i64,
+    step_minutes: i64,
+    chain: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawSla {
     calendars: BTreeMap<String, RawCalendar>,
     policies: BTreeMap<String, RawPolicy>,
+    acknowledgement: RawAcknowledgement,
+}
+
+/// How fast an immediate-risk (P1) request must be acknowledged, and whom
+/// to call, step by step, until someone does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub within: Duration,
+    pub step: Duration,
+    /// Duty names, in the order they are called.
+    pub chain: Vec<String>,
 }
 
 /// The policy for one priority.
@@ -55,6 +75,7 @@ pub struct Policy {
 #[derive(Debug, Clone)]
 pub struct SlaPolicies {
     policies: BTreeMap<Priority, Policy>,
+    pub acknowledgement: Acknowledgement,
 }
 
 /// A year of targets is the most a policy may set.
@@ -101,6 +122,36 @@ fn calendar(name: &str, raw: &RawCalendar) -> Result<Calendar, String> {
             "{at}.kind: \"{other}\" is neither \"always\" nor \"business\""
         )),
     }
+}
+
+fn acknowledgement(raw: &RawAcknowledgement) -> Result<Acknowledgement, String> {
+    let minutes = |name: &str, value: i64| {
+        if (1..=MAX_TARGET_MINUTES).contains(&value) {
+            Ok(Duration::minutes(value))
+        } else {
+            Err(format!(
+                "acknowledgement.{name}: must be between 1 and {MAX_TARGET_MINUTES} minutes"
+            ))
+        }
+    };
+    if raw.chain.is_empty() {
+        return Err("acknowledgement.chain: name at least one duty to escalate to".into());
+    }
+    if let Some(unknown) = raw.chain.iter().find(|d| Duty::parse(d).is_none()) {
+        return Err(format!(
+            "acknowledgement.chain: \"{unknown}\" is not a duty ({})",
+            Duty::ALL
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(Acknowledgement {
+        within: minutes("within_minutes", raw.within_minutes)?,
+        step: minutes("step_minutes", raw.step_minutes)?,
+        chain: raw.chain.clone(),
+    })
 }
 
 impl SlaPolicies {
@@ -156,7 +207,11 @@ impl SlaPolicies {
         if let Some(missing) = Priority::ALL.iter().find(|p| !policies.contains_key(p)) {
             return Err(format!("policies.{missing}: every priority needs a policy"));
         }
-        Ok(SlaPolicies { policies })
+        let acknowledgement = acknowledgement(&raw.acknowledgement)?;
+        Ok(SlaPolicies {
+            policies,
+            acknowledgement,
+        })
     }
 
     pub fn for_priority(&self, priority: Priority) -> &Policy {
@@ -205,6 +260,11 @@ mod tests {
         first_response_minutes = 2400
         next_response_minutes = 2400
         resolution_minutes = 19200
+
+        [acknowledgement]
+        within_minutes = 15
+        step_minutes = 10
+        chain = ["on_call_specialist", "duty_coordinator", "unit_lead"]
     "#;
 
     #[test]
@@ -222,6 +282,8 @@ mod tests {
             .holidays
             .contains(&NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()));
         assert_eq!(hours.days.len(), 5);
+        assert_eq!(sla.acknowledgement.within, Duration::minutes(15));
+        assert_eq!(sla.acknowledgement.chain.len(), 3);
     }
 
     #[test]
@@ -263,12 +325,21 @@ mod tests {
                 EXAMPLE.replace("kind = \"always\"", "kind = \"sometimes\""),
                 "calendars.always.kind",
             ),
+            (
+                EXAMPLE.replace("\"unit_lead\"", "\"caretaker\""),
+                "acknowledgement.chain",
+            ),
+            (
+                EXAMPLE.replace("step_minutes = 10", "step_minutes = 0"),
+                "acknowledgement.step_minutes",
+            ),
         ];
         for (text, key) in cases {
             let error = SlaPolicies::parse(&text).unwrap_err();
             assert!(error.contains(key), "expected {key} in: {error}");
         }
-        let missing = EXAMPLE.split("[policies.P4]").next().unwrap().to_owned();
+        let (before, after) = EXAMPLE.split_once("[policies.P4]").unwrap();
+        let missing = format!("{before}{}", &after[after.find("[acknowledgement]").unwrap()..]);
         assert!(SlaPolicies::parse(&missing)
             .unwrap_err()
             .contains("policies.P4"));
