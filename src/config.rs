@@ -20,6 +20,8 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     pub requests: RequestSettings,
     pub triage: TriageSettings,
+    pub sla: SlaSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
     /// The folder the settings were read from; relative paths in them start here.
     #[serde(skip)]
@@ -30,6 +32,20 @@ pub struct Settings {
 pub struct TriageSettings {
     /// Triage rules and team assignment modes (relative to the config folder).
     pub rules_file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlaSettings {
+    /// Response-time policies (relative to the config folder).
+    pub policies_file: String,
+    /// How often the monitor checks for warning points and deadlines passed.
+    pub monitor_interval_seconds: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Bearer token `/metrics` requires; empty leaves it open (development).
+    pub token: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +171,16 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("triage.rules_file ({}): {e}", path.display()))
     }
 
+    /// Reads and checks the response-time policies; errors name the setting and file.
+    pub fn sla_policies(&self) -> anyhow::Result<crate::domain::sla::SlaPolicies> {
+        let path = self.config_dir.join(&self.sla.policies_file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("sla.policies_file: cannot read {}: {e}", path.display())
+        })?;
+        crate::domain::sla::SlaPolicies::parse(&text)
+            .map_err(|e| anyhow::anyhow!("sla.policies_file ({}): {e}", path.display()))
+    }
+
     /// Rules a valid file can still break; each message names its key.
     pub fn check(&self) -> anyhow::Result<()> {
         if self.environment == Environment::Production {
@@ -165,6 +191,11 @@ impl Settings {
             if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
                 anyhow::bail!(
                     "auth.jwt_secret: must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
+                );
+            }
+            if self.metrics.token.expose().len() < MIN_PRODUCTION_SECRET_BYTES {
+                anyhow::bail!(
+                    "metrics.token: /metrics is not public in production; set APP__METRICS__TOKEN (at least {MIN_PRODUCTION_SECRET_BYTES} bytes)"
                 );
             }
         }
@@ -216,6 +247,12 @@ impl Settings {
                 self.requests.idempotency_key_ttl_seconds,
                 1,
                 TEN_YEARS_SECONDS,
+            ),
+            (
+                "sla.monitor_interval_seconds",
+                self.sla.monitor_interval_seconds,
+                1,
+                24 * 3600,
             ),
             (
                 "requests.break_glass_minutes",
@@ -271,7 +308,25 @@ mod tests {
         s.auth.jwt_secret = Secret::new("x".repeat(31));
         assert!(s.check().is_err());
         s.auth.jwt_secret = Secret::new("x".repeat(32));
+        s.metrics.token = Secret::new("m".repeat(32));
         s.check().expect("32 bytes is enough");
+    }
+
+    #[test]
+    fn production_keeps_metrics_behind_a_token() {
+        let mut s = dev_settings();
+        s.environment = Environment::Production;
+        s.auth.jwt_secret = Secret::new("x".repeat(32));
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("metrics.token"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_sla_policies_are_valid() {
+        let mut s = dev_settings();
+        s.config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let sla = s.sla_policies().expect("config/sla.toml is valid");
+        assert_eq!(sla.acknowledgement.chain.len(), 3);
     }
 
     /// A config folder holding default.toml with `edit` applied to the shipped one.

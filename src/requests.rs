@@ -14,6 +14,7 @@ use crate::domain::requests::{
     age_problem, flags_to_text, reference, AgeBand, Category, ContactMethod, Gender, MessageKind,
     Priority, Urgency, YoungPersonFlag,
 };
+use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::{Facts as TriageFacts, TriageConfig};
 use crate::error::{ApiError, FieldError};
 use crate::store::messages::MessageRow;
@@ -213,6 +214,7 @@ pub fn act(
     action: Action,
     if_match: Option<i64>,
     settings: &RequestSettings,
+    sla: &SlaPolicies,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let seen = load_for_action(conn, actor, id, action, if_match, now)?;
@@ -227,7 +229,7 @@ pub fn act(
             }
         }
     }
-    apply_action(
+    let row = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -235,7 +237,9 @@ pub fn act(
         RequestChanges::default(),
         json!({}),
         now,
-    )
+    )?;
+    crate::sla::refresh(conn, sla, &row, now)?;
+    Ok(row)
 }
 
 /// Loads a request for `action`: visible to the actor (else 404), the action
@@ -283,6 +287,7 @@ pub fn triage(
     id: &str,
     choice: &TriageChoice<'_>,
     if_match: Option<i64>,
+    sla: &SlaPolicies,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
     let TriageChoice {
@@ -336,6 +341,7 @@ pub fn triage(
     if !was_urgent && crate::routing::is_immediate_risk(&triaged) {
         store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
     }
+    crate::sla::refresh(conn, sla, &triaged, now)?;
     Ok(triaged)
 }
 
@@ -441,6 +447,7 @@ pub fn submit(
     idempotency: Option<Idempotency<'_>>,
     settings: &RequestSettings,
     triage: &TriageConfig,
+    sla: &SlaPolicies,
     now: NaiveDateTime,
 ) -> Result<(RequestRow, bool), ApiError> {
     if let Some(idem) = &idempotency {
@@ -509,6 +516,7 @@ pub fn submit(
         withdrawn_at: None,
         paused_at: None,
         paused_seconds: 0,
+        due_at: store::sla::NO_DEADLINE,
     };
     store::requests::insert(conn, &row)?;
     if let Some(idem) = &idempotency {
@@ -542,6 +550,7 @@ pub fn submit(
         description: &row.description,
     });
     let row = crate::routing::route_new(conn, row, &decision, triage, now)?;
+    crate::sla::refresh(conn, sla, &row, now)?;
     Ok((row, false))
 }
 
@@ -683,6 +692,7 @@ pub fn post_message(
     id: &str,
     kind: MessageKind,
     body: &str,
+    sla: &SlaPolicies,
     now: NaiveDateTime,
 ) -> Result<(MessageRow, RequestRow), ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
@@ -742,6 +752,7 @@ pub fn post_message(
         Some(id),
         json!({"message_id": message.id, "kind": message.kind}),
     )?;
+    crate::sla::refresh(conn, sla, &row, now)?;
     Ok((message, row))
 }
 

@@ -1,6 +1,7 @@
 //! Builds the application from settings and binds it (port 0 allowed).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -16,8 +17,10 @@ use crate::api::extract::BodyLimit;
 use crate::api::{self, doc::ApiDoc};
 use crate::auth::jwt::TokenKeys;
 use crate::bootstrap;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 
@@ -26,19 +29,62 @@ pub struct AppState {
     pub db: Db,
     pub keys: TokenKeys,
     pub settings: Settings,
-    pub triage: std::sync::Arc<TriageConfig>,
+    pub triage: Arc<TriageConfig>,
+    pub sla: Arc<SlaPolicies>,
+    /// "Now" for everything response times measure.
+    pub clock: Clock,
     pub openapi_yaml: String,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    monitor: SlaMonitor,
+}
+
+/// The response-time monitor: on each tick it records the warning points,
+/// deadlines and escalation steps that have come.
+#[derive(Clone)]
+pub struct SlaMonitor {
+    db: Db,
+    policies: Arc<SlaPolicies>,
+    clock: Clock,
+    interval: std::time::Duration,
+}
+
+impl SlaMonitor {
+    pub async fn tick(&self) -> Result<Vec<crate::store::sla::EventRow>, ApiError> {
+        crate::sla::monitor_tick(&self.db, self.policies.clone(), self.clock.now()).await
+    }
+
+    /// Ticks every interval until the task is dropped; a failed tick is
+    /// logged and the next one tries again.
+    async fn run(self) {
+        let mut every = tokio::time::interval(self.interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match self.tick().await {
+                Ok(events) if !events.is_empty() => {
+                    tracing::info!(recorded = events.len(), "sla events recorded");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "sla monitor tick failed"),
+            }
+        }
+    }
 }
 
 impl Application {
     /// Connects, migrates, makes sure an admin exists, and binds.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Clock::System)
+    }
+
+    /// As [`Application::build`], with "now" taken from `clock`.
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
         let triage = settings.triage_rules()?;
+        let sla = Arc::new(settings.sla_policies()?);
         let db = Db::connect(&settings.database)?;
         let applied = db.migrate()?;
         if applied > 0 {
@@ -60,11 +106,21 @@ impl Application {
         };
         let shutdown_timeout = settings.server.shutdown_timeout_seconds;
         let limit = settings.server.json_limit_bytes;
+        let monitor = SlaMonitor {
+            db: db.clone(),
+            policies: sla.clone(),
+            clock: clock.clone(),
+            interval: std::time::Duration::from_secs(
+                settings.sla.monitor_interval_seconds.unsigned_abs(),
+            ),
+        };
         let state = web::Data::new(AppState {
             db,
             keys: TokenKeys::new(&settings.auth),
             settings,
-            triage: std::sync::Arc::new(triage),
+            triage: Arc::new(triage),
+            sla,
+            clock,
             openapi_yaml: api::doc::openapi_yaml(),
         });
         let server = HttpServer::new(move || {
@@ -84,16 +140,28 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, workers, "listening");
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            monitor,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown timeout to finish.
+    pub fn monitor(&self) -> SlaMonitor {
+        self.monitor.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown
+    /// timeout to finish. The monitor runs alongside and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let monitor = tokio::spawn(self.monitor.run());
+        let served = self.server.await;
+        monitor.abort();
+        served
     }
 }
 

@@ -84,11 +84,13 @@ pub async fn post(
     id: web::Path<String>,
     body: JsonBody<NewMessage>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let body = body.into_inner()?;
     let id = id.into_inner();
+    let sla = state.sla.clone();
     let (message, request) = as_actor(&state, &caller, true, move |conn, actor| {
-        flows::post_message(conn, actor, &id, body.kind, &body.body, store::now())
+        flows::post_message(conn, actor, &id, body.kind, &body.body, &sla, now)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -108,13 +110,14 @@ pub async fn list(
     id: web::Path<String>,
     query: QueryParams<PageQuery>,
 ) -> Result<web::Json<Page<Message>>, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let id = id.into_inner();
     let staff = caller.role.works_requests();
     let rows = as_actor(&state, &caller, staff, move |conn, actor| {
-        let seen = flows::read(conn, actor, &id, "messages.read", store::now())?;
+        let seen = flows::read(conn, actor, &id, "messages.read", now)?;
         let rows = store::messages::list(
             conn,
             &id,
@@ -193,6 +196,7 @@ pub async fn timeline(
     id: web::Path<String>,
     query: QueryParams<PageQuery>,
 ) -> Result<web::Json<Page<TimelineItem>>, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -201,7 +205,7 @@ pub async fn timeline(
     let wanted = page.clone();
     let (messages, transitions) = as_actor(&state, &caller, staff, move |conn, actor| {
         let page = wanted;
-        let seen = flows::read(conn, actor, &id, "timeline.read", store::now())?;
+        let seen = flows::read(conn, actor, &id, "timeline.read", now)?;
         let after = page.after.as_deref();
         let messages = store::messages::list(
             conn,

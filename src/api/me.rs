@@ -62,6 +62,7 @@ pub async fn set_availability(
     caller: Caller,
     body: JsonBody<SetAvailability>,
 ) -> Result<web::Json<User>, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let body = body.into_inner()?;
     let changes = AccountChanges {
@@ -76,7 +77,7 @@ pub async fn set_availability(
             // Someone free again may take work that was waiting in a least-loaded team.
             if record.row.available {
                 for team_id in &record.team_ids {
-                    crate::routing::rebalance_team(conn, team_id, &triage, crate::store::now())?;
+                    crate::routing::rebalance_team(conn, team_id, &triage, now)?;
                 }
             }
             Ok(record)

@@ -10,6 +10,8 @@ pub mod oversight;
 pub mod pagination;
 pub mod queue;
 pub mod requests;
+pub mod rota;
+pub mod sla;
 pub mod teams;
 pub mod users;
 
@@ -221,6 +223,24 @@ fn request_routes(cfg: &mut web::ServiceConfig) {
     .service(get("/queue", web::get().to(queue::list)))
     .service(get("/queue/summary", web::get().to(queue::summary)))
     .service(post("/queue/claim-next", web::post().to(queue::claim_next)))
+    .service(post(
+        "/requests/{id}/acknowledge",
+        web::post().to(sla::acknowledge),
+    ))
+    .service(get(
+        "/requests/{id}/sla-events",
+        web::get().to(sla::events),
+    ))
+    .service(resource(
+        "/rota",
+        "GET, POST",
+        vec![web::get().to(rota::list), web::post().to(rota::create)],
+    ))
+    .service(resource(
+        "/rota/{id}",
+        "DELETE",
+        vec![web::delete().to(rota::remove)],
+    ))
     .service(get("/break-glass", web::get().to(oversight::grants)))
     .service(get("/audit", web::get().to(oversight::audit_log)));
 }

@@ -44,10 +44,11 @@ pub async fn exclusions(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<Exclusions>, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Coordinator])?;
     let id = id.into_inner();
     let user_ids = as_actor(&state, &caller, false, move |conn, actor| {
-        flows::load_visible(conn, actor, &id, store::now())?;
+        flows::load_visible(conn, actor, &id, now)?;
         store::access::excluded_users(conn, &id)
     })
     .await?;
@@ -70,11 +71,12 @@ pub async fn exclude(
     id: web::Path<String>,
     body: JsonBody<ExclusionBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Coordinator])?;
     let body = body.into_inner()?;
     let id = id.into_inner();
     as_actor(&state, &caller, true, move |conn, actor| {
-        flows::exclude(conn, actor, &id, &body.user_id, store::now())
+        flows::exclude(conn, actor, &id, &body.user_id, now)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -91,10 +93,11 @@ pub async fn include(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Coordinator])?;
     let (id, user_id) = path.into_inner();
     as_actor(&state, &caller, true, move |conn, actor| {
-        flows::remove_exclusion(conn, actor, &id, &user_id, store::now())
+        flows::remove_exclusion(conn, actor, &id, &user_id, now)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -148,12 +151,13 @@ pub async fn break_glass(
     id: web::Path<String>,
     body: JsonBody<BreakGlassBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Specialist])?;
     let body = body.into_inner()?;
     let id = id.into_inner();
     let settings = state.settings.requests.clone();
     let grant = as_actor(&state, &caller, true, move |conn, actor| {
-        flows::break_glass(conn, actor, &id, &body.reason, &settings, store::now())
+        flows::break_glass(conn, actor, &id, &body.reason, &settings, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(BreakGlassGrant::from(grant)))
@@ -297,6 +301,7 @@ pub async fn request_audit(
     id: web::Path<String>,
     query: QueryParams<PageQuery>,
 ) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Coordinator, Role::Admin])?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -309,7 +314,7 @@ pub async fn request_audit(
                 .ok_or(ApiError::NotFound)
                 .map(drop)
         } else {
-            flows::load_visible(conn, actor, &check, store::now()).map(drop)
+            flows::load_visible(conn, actor, &check, now).map(drop)
         }
     })
     .await?;

@@ -7,7 +7,7 @@ use validator::Validate;
 
 use crate::api::extract::QueryParams;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{as_actor, count_visible, respond, RequestSummary};
+use crate::api::requests::{as_actor, extras_visible, respond, summaries, RequestSummary};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
@@ -74,18 +74,10 @@ pub async fn list(
         };
         let priority = query.priority.map(Priority::as_str);
         let rows = store::queue::list(conn, &scope, priority, after.as_ref(), page.fetch())?;
-        Ok(page.page_by(rows, |r| QueueKey::of(r).encode()))
+        summaries(conn, page.page_by(rows, |r| QueueKey::of(r).encode()))
     })
     .await?;
-    let items = rows
-        .items
-        .into_iter()
-        .map(RequestSummary::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(web::Json(Page {
-        items,
-        next_cursor: rows.next_cursor,
-    }))
+    Ok(web::Json(rows))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,11 +105,11 @@ pub async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<web::Json<Vec<TeamQueue>>, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Coordinator])?;
     let teams = state
         .db
-        .read(|conn| {
-            let now = store::now();
+        .read(move |conn| {
             let mut out = Vec::new();
             let mut after: Option<String> = None;
             loop {
@@ -171,12 +163,13 @@ pub async fn claim_next(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Specialist])?;
     let taken = as_actor(&state, &caller, true, move |conn, actor| {
-        let Some(row) = routing::claim_next(conn, actor, store::now())? else {
+        let Some(row) = routing::claim_next(conn, actor, now)? else {
             return Ok(None);
         };
-        let count = store::messages::count(conn, &row.id, None)?;
+        let count = super::requests::extras(conn, &row, None)?;
         Ok(Some((row, count)))
     })
     .await?;
@@ -202,11 +195,12 @@ pub async fn claim(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Specialist])?;
     let id = id.into_inner();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = routing::claim(conn, actor, &id, store::now())?;
-        let count = store::messages::count(conn, &row.id, None)?;
+        let row = routing::claim(conn, actor, &id, now)?;
+        let count = super::requests::extras(conn, &row, None)?;
         Ok((row, count))
     })
     .await?;
@@ -229,17 +223,17 @@ pub async fn release(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let id = id.into_inner();
     let triage = state.triage.clone();
     let released = as_actor(&state, &caller, true, move |conn, actor| {
-        let now = store::now();
         routing::release(conn, actor, &id, &triage, now)?;
         // Releasing can take the request out of the caller's reach (say, a
         // former team member): answer with it only if they still see it.
         match crate::requests::load_visible(conn, actor, &id, now) {
             Ok(seen) => Ok(Some((
-                count_visible(conn, &seen.row, seen.access)?,
+                extras_visible(conn, &seen.row, seen.access)?,
                 seen.row,
             ))),
             Err(ApiError::NotFound) => Ok(None),
@@ -278,10 +272,11 @@ pub async fn triage_history(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<Vec<TriageDecision>>, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let id = id.into_inner();
     let rows = as_actor(&state, &caller, true, move |conn, actor| {
-        crate::requests::read(conn, actor, &id, "triage.read", store::now())?;
+        crate::requests::read(conn, actor, &id, "triage.read", now)?;
         store::triage::history(conn, &id)
     })
     .await?;

@@ -23,7 +23,10 @@ use crate::error::ApiError;
 use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
 use crate::startup::AppState;
 use crate::store;
+use crate::api::sla::SlaView;
+use crate::domain::deadlines::SlaState;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
+use crate::store::sla::{SlaRow, NO_DEADLINE};
 
 /// Roles that deal with case content; admins run the system and see none.
 pub(crate) const CASE_ROLES: &[Role] = &[Role::Practitioner, Role::Specialist, Role::Coordinator];
@@ -87,6 +90,11 @@ pub struct GuidanceRequest {
     pub message_count: i64,
     /// Immediate risk (urgency) or P1: needs attention now.
     pub immediate_risk: bool,
+    /// The earliest running response-time deadline; none before triage,
+    /// while paused and once every target is met.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Response-time targets and where the request stands (after triage).
+    pub sla: Option<SlaView>,
 }
 
 /// A request in a list.
@@ -104,8 +112,17 @@ pub struct RequestSummary {
     pub assignee_id: Option<String>,
     /// Immediate risk (urgency) or P1: needs attention now.
     pub immediate_risk: bool,
+    /// The earliest running response-time deadline.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Where the request stands against its targets (after triage).
+    pub sla_state: Option<SlaState>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// `requests.due_at` with the "no deadline" stand-in read as none.
+fn running_due(row: &RequestRow) -> Option<DateTime<Utc>> {
+    (row.due_at != NO_DEADLINE).then(|| row.due_at.and_utc())
 }
 
 fn corrupt(row: &RequestRow, what: &str) -> ApiError {
@@ -131,9 +148,14 @@ fn parse_opt<T>(
 }
 
 impl RequestSummary {
-    pub(crate) fn from_row(row: RequestRow) -> Result<RequestSummary, ApiError> {
+    pub(crate) fn from_row(
+        row: RequestRow,
+        sla_state: Option<&str>,
+    ) -> Result<RequestSummary, ApiError> {
         Ok(RequestSummary {
             immediate_risk: crate::routing::is_immediate_risk(&row),
+            due_at: running_due(&row),
+            sla_state: parse_opt(&row, "SLA state", sla_state, SlaState::parse)?,
             status: parse(&row, "status", &row.status, Status::parse)?,
             category: parse(&row, "category", &row.category, Category::parse)?,
             urgency: parse(&row, "urgency", &row.urgency, Urgency::parse)?,
@@ -151,13 +173,13 @@ impl RequestSummary {
 }
 
 impl GuidanceRequest {
-    pub(crate) fn from_row(
-        row: RequestRow,
-        message_count: i64,
-    ) -> Result<GuidanceRequest, ApiError> {
+    pub(crate) fn from_row(row: RequestRow, extras: Extras) -> Result<GuidanceRequest, ApiError> {
         let utc = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc());
         Ok(GuidanceRequest {
             immediate_risk: crate::routing::is_immediate_risk(&row),
+            due_at: running_due(&row),
+            sla: extras.sla.map(SlaView::from_row).transpose()?,
+            message_count: extras.message_count,
             status: parse(&row, "status", &row.status, Status::parse)?,
             category: parse(&row, "category", &row.category, Category::parse)?,
             urgency: parse(&row, "urgency", &row.urgency, Urgency::parse)?,
@@ -191,7 +213,6 @@ impl GuidanceRequest {
             paused_seconds: row.paused_seconds,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-            message_count,
             id: row.id,
             reference: row.reference,
             title: row.title,
@@ -328,6 +349,9 @@ pub struct RequestListQuery {
     pub created_from: Option<DateTime<Utc>>,
     /// Created before this instant (RFC 3339).
     pub created_to: Option<DateTime<Utc>>,
+    /// Where the request stands against its response-time targets:
+    /// `breached`, `at_risk` or `ok`.
+    pub sla: Option<SlaState>,
     /// `newest` (default) or `oldest` first.
     pub sort: Option<SortOrder>,
     /// Page size, 1 to 100 (default 25).
@@ -397,18 +421,37 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
 pub(crate) fn respond(
     mut builder: HttpResponseBuilder,
     row: RequestRow,
-    message_count: i64,
+    extras: Extras,
 ) -> Result<HttpResponse, ApiError> {
     builder.insert_header((header::ETAG, etag(row.version)));
-    Ok(builder.json(GuidanceRequest::from_row(row, message_count)?))
+    Ok(builder.json(GuidanceRequest::from_row(row, extras)?))
 }
 
-pub(crate) fn count_visible(
+/// What a request's view shows besides the row: the messages its reader can
+/// see and the response-time facts.
+pub(crate) struct Extras {
+    message_count: i64,
+    sla: Option<SlaRow>,
+}
+
+/// The extras for a reader who sees messages of `kind` (`None`: all).
+pub(crate) fn extras(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    kind: Option<&str>,
+) -> Result<Extras, ApiError> {
+    Ok(Extras {
+        message_count: store::messages::count(conn, &row.id, kind)?,
+        sla: store::sla::find(conn, &row.id)?,
+    })
+}
+
+pub(crate) fn extras_visible(
     conn: &mut DbConnection,
     row: &RequestRow,
     access: Access,
-) -> Result<i64, ApiError> {
-    store::messages::count(conn, &row.id, flows::visible_kind(access))
+) -> Result<Extras, ApiError> {
+    extras(conn, row, flows::visible_kind(access))
 }
 
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -447,6 +490,7 @@ pub async fn submit(
     req: HttpRequest,
     body: JsonBody<SubmitRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(&[Role::Practitioner])?;
     let body = body.into_inner()?;
     let key = idempotency_key(&req)?;
@@ -479,6 +523,7 @@ pub async fn submit(
         );
         let requester = caller.user_id.clone();
         let triage = state.triage.clone();
+        let sla = state.sla.clone();
         state.db.write(move |conn| {
             let idem = key.as_deref().map(|key| Idempotency {
                 key,
@@ -491,11 +536,12 @@ pub async fn submit(
                 idem,
                 &settings,
                 &triage,
-                store::now(),
+                &sla,
+                now,
             )?;
             // A replay may come after the conversation began.
             let count =
-                store::messages::count(conn, &row.id, flows::visible_kind(Access::Requester))?;
+                extras(conn, &row, flows::visible_kind(Access::Requester))?;
             Ok((row, replayed, count))
         })
     };
@@ -524,6 +570,7 @@ pub async fn list(
     caller: Caller,
     query: QueryParams<RequestListQuery>,
 ) -> Result<web::Json<Page<RequestSummary>>, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -538,6 +585,7 @@ pub async fn list(
         reference: query.reference,
         created_from: query.created_from.map(|t| t.naive_utc()),
         created_to: query.created_to.map(|t| t.naive_utc()),
+        sla_state: query.sla.map(|v| v.as_str().to_owned()),
         newest_first: !matches!(query.sort, Some(SortOrder::Oldest)),
     };
     let rows = as_actor(&state, &caller, false, move |conn, actor| {
@@ -547,7 +595,7 @@ pub async fn list(
             _ => Visibility::Specialist {
                 user_id: actor.user_id.clone(),
                 team_ids: actor.team_ids.clone(),
-                now: store::now(),
+                now,
             },
         };
         let rows = store::requests::list(
@@ -557,18 +605,31 @@ pub async fn list(
             page.after.as_deref(),
             page.fetch(),
         )?;
-        Ok(page.page(rows, |r| &r.id))
+        summaries(conn, page.page(rows, |r| &r.id))
     })
     .await?;
-    let items = rows
+    Ok(web::Json(rows))
+}
+
+/// A page of rows as summaries, with their SLA states read in one query.
+pub(crate) fn summaries(
+    conn: &mut DbConnection,
+    page: Page<RequestRow>,
+) -> Result<Page<RequestSummary>, ApiError> {
+    let ids: Vec<&str> = page.items.iter().map(|r| r.id.as_str()).collect();
+    let states = store::sla::states(conn, &ids)?;
+    let items = page
         .items
         .into_iter()
-        .map(RequestSummary::from_row)
+        .map(|row| {
+            let state = states.get(&row.id).map(String::as_str);
+            RequestSummary::from_row(row, state)
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(web::Json(Page {
+    Ok(Page {
         items,
-        next_cursor: rows.next_cursor,
-    }))
+        next_cursor: page.next_cursor,
+    })
 }
 
 #[utoipa::path(
@@ -583,12 +644,13 @@ pub async fn read(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let id = id.into_inner();
     let staff = caller.role.works_requests();
     let (row, count) = as_actor(&state, &caller, staff, move |conn, actor| {
-        let seen = flows::read(conn, actor, &id, "request.read", store::now())?;
-        let count = count_visible(conn, &seen.row, seen.access)?;
+        let seen = flows::read(conn, actor, &id, "request.read", now)?;
+        let count = extras_visible(conn, &seen.row, seen.access)?;
         Ok((seen.row, count))
     })
     .await?;
@@ -616,6 +678,7 @@ pub async fn edit(
     id: web::Path<String>,
     body: JsonBody<EditRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let body = body.into_inner()?;
@@ -634,9 +697,9 @@ pub async fn edit(
     };
     let id = id.into_inner();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::edit(conn, actor, &id, &edit, version, store::now())?;
-        let seen = flows::load_visible(conn, actor, &id, store::now())?;
-        Ok((row, count_visible(conn, &seen.row, seen.access)?))
+        let row = flows::edit(conn, actor, &id, &edit, version, now)?;
+        let seen = flows::load_visible(conn, actor, &id, now)?;
+        Ok((row, extras_visible(conn, &seen.row, seen.access)?))
     })
     .await?;
     respond(HttpResponse::Ok(), row, count)
@@ -649,14 +712,15 @@ async fn run_action(
     id: String,
     action: Action,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let settings = state.settings.requests.clone();
+    let sla = state.sla.clone();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let now = store::now();
-        let row = flows::act(conn, actor, &id, action, version, &settings, now)?;
+        let row = flows::act(conn, actor, &id, action, version, &settings, &sla, now)?;
         let seen = flows::load_visible(conn, actor, &id, now)?;
-        Ok((row, count_visible(conn, &seen.row, seen.access)?))
+        Ok((row, extras_visible(conn, &seen.row, seen.access)?))
     })
     .await?;
     respond(HttpResponse::Ok(), row, count)
@@ -755,12 +819,13 @@ pub async fn triage(
     id: web::Path<String>,
     body: JsonBody<TriageBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let body = body.into_inner()?;
     let id = id.into_inner();
+    let sla = state.sla.clone();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let now = store::now();
         let row = flows::triage(
             conn,
             actor,
@@ -772,9 +837,10 @@ pub async fn triage(
                 reason: body.reason.as_deref(),
             },
             version,
+            &sla,
             now,
         )?;
-        Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
+        Ok((row.clone(), extras(conn, &row, None)?))
     })
     .await?;
     respond(HttpResponse::Ok(), row, count)
@@ -801,13 +867,14 @@ pub async fn assign(
     id: web::Path<String>,
     body: JsonBody<AssignBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let body = body.into_inner()?;
     let id = id.into_inner();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::assign(conn, actor, &id, &body.assignee_id, version, store::now())?;
-        Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
+        let row = flows::assign(conn, actor, &id, &body.assignee_id, version, now)?;
+        Ok((row.clone(), extras(conn, &row, None)?))
     })
     .await?;
     respond(HttpResponse::Ok(), row, count)
@@ -832,12 +899,13 @@ pub async fn unassign(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let id = id.into_inner();
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::unassign(conn, actor, &id, version, store::now())?;
-        Ok((row.clone(), store::messages::count(conn, &row.id, None)?))
+        let row = flows::unassign(conn, actor, &id, version, now)?;
+        Ok((row.clone(), extras(conn, &row, None)?))
     })
     .await?;
     respond(HttpResponse::Ok(), row, count)

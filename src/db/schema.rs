@@ -113,6 +113,7 @@ diesel::table! {
         withdrawn_at -> Nullable<Timestamp>,
         paused_at -> Nullable<Timestamp>,
         paused_seconds -> BigInt,
+        due_at -> Timestamp,
     }
 }
 
@@ -213,6 +214,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_sla (request_id) {
+        request_id -> Text,
+        priority -> Text,
+        state -> Text,
+        first_response_due_at -> Nullable<Timestamp>,
+        next_response_cycle -> Nullable<Text>,
+        next_response_started_at -> Nullable<Timestamp>,
+        next_response_due_at -> Nullable<Timestamp>,
+        resolution_due_at -> Nullable<Timestamp>,
+        first_response_business_seconds -> Nullable<BigInt>,
+        first_response_wall_seconds -> Nullable<BigInt>,
+        first_response_met -> Nullable<Bool>,
+        resolution_business_seconds -> Nullable<BigInt>,
+        resolution_wall_seconds -> Nullable<BigInt>,
+        resolution_met -> Nullable<Bool>,
+        ack_started_at -> Nullable<Timestamp>,
+        ack_due_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        acknowledgement_seconds -> Nullable<BigInt>,
+        escalation_level -> Integer,
+        breached_at -> Nullable<Timestamp>,
+        next_check_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_events (id) {
+        id -> Text,
+        request_id -> Text,
+        clock -> Text,
+        cycle -> Text,
+        kind -> Text,
+        level -> Integer,
+        target -> Nullable<Text>,
+        due_at -> Timestamp,
+        crossed_at -> Timestamp,
+        recorded_at -> Timestamp,
+        notified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rota_shifts (id) {
+        id -> Text,
+        user_id -> Text,
+        duty -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_sla -> requests (request_id));
+diesel::joinable!(sla_events -> requests (request_id));
+diesel::joinable!(rota_shifts -> users (user_id));
 diesel::joinable!(user_skills -> users (user_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
@@ -241,4 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     safety_events,
     triage_decisions,
+    request_sla,
+    sla_events,
+    rota_shifts,
 );

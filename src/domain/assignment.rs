@@ -43,17 +43,18 @@ pub fn least_loaded(candidates: &[Candidate], needed: Option<Skill>) -> Option<&
         })
 }
 
-/// The order a queue is worked in: most urgent priority first, then the
-/// oldest. The store's queue query sorts by the same columns.
+/// The order a queue is worked in: the earliest running deadline first,
+/// requests without one (paused) last; then the most urgent priority; then
+/// by id, which is time-ordered, so the older first. The store's queue query
+/// sorts by the same columns.
 pub fn queue_order(
-    a: (Option<Priority>, NaiveDateTime, &str),
-    b: (Option<Priority>, NaiveDateTime, &str),
+    a: (Option<NaiveDateTime>, Option<Priority>, &str),
+    b: (Option<NaiveDateTime>, Option<Priority>, &str),
 ) -> std::cmp::Ordering {
-    let rank = |p: Option<Priority>| p.map_or(u8::MAX, |p| p as u8);
-    rank(a.0)
-        .cmp(&rank(b.0))
-        .then(a.1.cmp(&b.1))
-        .then(a.2.cmp(b.2))
+    let key = |due: Option<NaiveDateTime>, p: Option<Priority>| {
+        (due.is_none(), due, p.map_or(u8::MAX, |p| p as u8))
+    };
+    key(a.0, a.1).cmp(&key(b.0, b.1)).then(a.2.cmp(b.2))
 }
 
 #[cfg(test)]
@@ -135,15 +136,16 @@ mod tests {
     }
 
     #[test]
-    fn queues_run_by_priority_then_age() {
+    fn queues_run_by_earliest_deadline_then_priority_then_age() {
         let mut items = [
-            (Some(Priority::P3), at(1), "x"),
-            (Some(Priority::P1), at(9), "y"),
-            (Some(Priority::P1), at(2), "z"),
-            (None, at(0), "w"),
+            (Some(at(30)), Some(Priority::P1), "a2"),
+            (None, Some(Priority::P1), "a0"),
+            (Some(at(10)), Some(Priority::P3), "a3"),
+            (Some(at(10)), Some(Priority::P2), "a4"),
+            (Some(at(10)), Some(Priority::P2), "a1"),
         ];
         items.sort_by(|a, b| queue_order(*a, *b));
         let ids: Vec<&str> = items.iter().map(|i| i.2).collect();
-        assert_eq!(ids, ["z", "y", "x", "w"]);
+        assert_eq!(ids, ["a1", "a4", "a3", "a2", "a0"]);
     }
 }

@@ -9,18 +9,17 @@ pub mod messages;
 pub mod queue;
 pub mod requests;
 pub mod sessions;
+pub mod sla;
 pub mod teams;
 pub mod triage;
 pub mod users;
 
-use chrono::{NaiveDateTime, Timelike, Utc};
+use chrono::NaiveDateTime;
 
-/// Current UTC time at microsecond precision, the finest both backends keep,
-/// so a value read back equals the value written.
+/// Current UTC time from the system clock, for what response times never
+/// measure (sign-in, accounts, audit stamps).
 pub fn now() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now.with_nanosecond(now.nanosecond() / 1000 * 1000)
-        .unwrap_or(now)
+    crate::clock::Clock::System.now()
 }
 
 pub fn new_id() -> String {

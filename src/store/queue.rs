@@ -83,19 +83,19 @@ pub fn mark_assigned(
     Ok(())
 }
 
-/// Position in a queue, for cursors: priority, then age, then id.
+/// Position in a queue, for cursors: the running deadline, priority, then id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueKey {
+    pub due_at: NaiveDateTime,
     pub priority: String,
-    pub created_at: NaiveDateTime,
     pub id: String,
 }
 
 impl QueueKey {
     pub fn of(row: &RequestRow) -> QueueKey {
         QueueKey {
+            due_at: row.due_at,
             priority: row.priority.clone().unwrap_or_default(),
-            created_at: row.created_at,
             id: row.id.clone(),
         }
     }
@@ -103,21 +103,21 @@ impl QueueKey {
     pub fn encode(&self) -> String {
         format!(
             "{}|{}|{}",
+            self.due_at.and_utc().timestamp_micros(),
             self.priority,
-            self.created_at.and_utc().timestamp_micros(),
             self.id
         )
     }
 
     pub fn decode(text: &str) -> Option<QueueKey> {
         let mut parts = text.splitn(3, '|');
-        let priority = parts.next()?.to_owned();
         let micros: i64 = parts.next()?.parse().ok()?;
+        let priority = parts.next()?.to_owned();
         let id = parts.next()?.to_owned();
-        let created_at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+        let due_at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
         Some(QueueKey {
+            due_at,
             priority,
-            created_at,
             id,
         })
     }
@@ -179,21 +179,21 @@ pub fn list(
     if let Some(key) = after {
         let p = key.priority.clone();
         query = query.filter(
-            requests::priority
-                .gt(p.clone())
-                .or(requests::priority
-                    .eq(p.clone())
-                    .and(requests::created_at.gt(key.created_at)))
-                .or(requests::priority
-                    .eq(p)
-                    .and(requests::created_at.eq(key.created_at))
+            requests::due_at
+                .gt(key.due_at)
+                .or(requests::due_at
+                    .eq(key.due_at)
+                    .and(requests::priority.gt(p.clone())))
+                .or(requests::due_at
+                    .eq(key.due_at)
+                    .and(requests::priority.eq(p))
                     .and(requests::id.gt(key.id.clone()))),
         );
     }
     Ok(query
         .order((
+            requests::due_at.asc(),
             requests::priority.asc(),
-            requests::created_at.asc(),
             requests::id.asc(),
         ))
         .limit(limit)
@@ -220,7 +220,7 @@ pub fn lock_next(
             "SELECT id FROM requests \
              WHERE status = $1 AND assignee_id IS NULL AND team_id = ANY($2) \
                AND id NOT IN (SELECT request_id FROM request_exclusions WHERE user_id = $3) \
-             ORDER BY priority ASC, created_at ASC, id ASC \
+             ORDER BY due_at ASC, priority ASC, id ASC \
              LIMIT 1 FOR UPDATE SKIP LOCKED",
         )
         .bind::<Text, _>(triaged)
@@ -243,8 +243,8 @@ pub fn lock_next(
                 .filter(requests::team_id.eq_any(team_ids))
                 .filter(requests::id.ne_all(excluded))
                 .order((
+                    requests::due_at.asc(),
                     requests::priority.asc(),
-                    requests::created_at.asc(),
                     requests::id.asc(),
                 ))
                 .select(requests::id)

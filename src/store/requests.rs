@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
 use crate::db::schema::{
-    break_glass_grants, request_exclusions, request_pauses, request_transitions, requests,
+    break_glass_grants, request_exclusions, request_pauses, request_sla, request_transitions,
+    requests,
 };
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -44,6 +45,8 @@ pub struct RequestRow {
     pub withdrawn_at: Option<NaiveDateTime>,
     pub paused_at: Option<NaiveDateTime>,
     pub paused_seconds: i64,
+    /// The earliest running deadline, or [`super::sla::NO_DEADLINE`].
+    pub due_at: NaiveDateTime,
 }
 
 /// A change to a request; every change bumps the version.
@@ -242,6 +245,8 @@ pub struct RequestFilter {
     pub reference: Option<String>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
+    /// Where the request stands against its response-time targets.
+    pub sla_state: Option<String>,
     pub newest_first: bool,
 }
 
@@ -302,6 +307,12 @@ pub fn list(
     }
     if let Some(v) = &filter.region {
         query = query.filter(requests::region.eq(v.clone()));
+    }
+    if let Some(v) = &filter.sla_state {
+        let in_state = request_sla::table
+            .filter(request_sla::state.eq(v.clone()))
+            .select(request_sla::request_id);
+        query = query.filter(requests::id.eq_any(in_state));
     }
     if let Some(v) = &filter.reference {
         query = query.filter(requests::reference.eq(v.clone()));

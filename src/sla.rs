@@ -1,0 +1,207 @@
+//! Keeps each request's response-time facts current: deadlines after every
+//! change, the events as warning points, deadlines and escalation steps pass
+//! (recorded once, whoever records them first), and the monitor that finds
+//! requests whose next point has come.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::json;
+
+use crate::db::{Db, DbConnection};
+use crate::domain::deadlines::{self, Assessment, ClockKind, EventKind, Facts, Run, SlaState};
+use crate::domain::lifecycle::Status;
+use crate::domain::requests::Priority;
+use crate::domain::sla::SlaPolicies;
+use crate::error::ApiError;
+use crate::store;
+use crate::store::requests::RequestRow;
+use crate::store::sla::{EventRow, SlaRow, NO_DEADLINE};
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+fn naive(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc()
+}
+
+fn seconds(from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+    (to - from).num_seconds()
+}
+
+/// Recomputes a request's deadlines, figures and state from its stored facts
+/// at `now`, and records every point passed that is not yet recorded.
+/// Returns the events this call recorded. Untriaged requests have no policy.
+pub fn refresh(
+    conn: &mut DbConnection,
+    policies: &SlaPolicies,
+    row: &RequestRow,
+    now: NaiveDateTime,
+) -> Result<Vec<EventRow>, ApiError> {
+    let Some(priority) = row.priority.as_deref().and_then(Priority::parse) else {
+        store::sla::set_due_at(conn, &row.id, NO_DEADLINE)?;
+        return Ok(Vec::new());
+    };
+    let policy = policies.for_priority(priority);
+    let existing = store::sla::find(conn, &row.id)?;
+    let status = Status::parse(&row.status).ok_or_else(|| ApiError::internal("stored status is unknown"))?;
+    let is_p1 = priority == Priority::P1;
+    let ack_started_at = existing
+        .as_ref()
+        .and_then(|s| s.ack_started_at)
+        .or_else(|| is_p1.then_some(now));
+    let acknowledged_at = existing.as_ref().and_then(|s| s.acknowledged_at);
+    let transitions: Vec<_> = store::sla::transitions(conn, &row.id)?
+        .into_iter()
+        .map(|(from, to, at)| (from, to, utc(at)))
+        .collect();
+    let stops = deadlines::stops_from_transitions(&transitions);
+    let replies: Vec<_> = store::sla::replies(conn, &row.id, &row.requester_id)?
+        .into_iter()
+        .map(|(requester, at, id)| (requester, utc(at), id))
+        .collect();
+    let ended_at = if status.is_final() {
+        row.closed_at.or(row.withdrawn_at)
+    } else {
+        None
+    };
+    let facts = Facts {
+        created_at: utc(row.created_at),
+        first_response_at: row.first_response_at.map(utc),
+        resolved_at: row.resolved_at.map(utc),
+        ended_at: ended_at.map(utc),
+        next_response: deadlines::latest_next_response(row.first_response_at.map(utc), &replies),
+        acknowledgement: ack_started_at.map(|since| (utc(since), acknowledged_at.map(utc))),
+    };
+    let rule = is_p1.then_some(&policies.acknowledgement);
+    let runs = deadlines::runs(policy, rule, &facts);
+    let assessment = deadlines::assess(&runs, rule, &stops, utc(now));
+
+    let mut recorded = Vec::new();
+    for crossing in &assessment.crossings {
+        let event = EventRow {
+            id: store::new_id(),
+            request_id: row.id.clone(),
+            clock: crossing.clock.as_str().to_owned(),
+            cycle: crossing.cycle.clone(),
+            kind: crossing.kind.as_str().to_owned(),
+            level: crossing.level,
+            target: crossing.target.clone(),
+            due_at: naive(crossing.due_at),
+            crossed_at: naive(crossing.at),
+            recorded_at: now,
+            notified_at: None,
+        };
+        if store::sla::record_event(conn, &event)? {
+            store::audit::append(
+                conn,
+                None,
+                &format!("sla.{}", event.kind),
+                Some(&row.id),
+                json!({
+                    "clock": event.clock,
+                    "level": event.level,
+                    "target": event.target,
+                    "due_at": event.due_at,
+                    "crossed_at": event.crossed_at,
+                }),
+            )?;
+            recorded.push(event);
+        }
+    }
+
+    let run = |kind: ClockKind| runs.iter().find(|r| r.kind == kind);
+    let due = |r: Option<&Run<'_>>| r.and_then(|r| r.due(&stops)).map(naive);
+    let figures = |r: Option<&Run<'_>>, reached: Option<NaiveDateTime>| match (r, reached) {
+        (Some(r), Some(at)) => (
+            Some(r.counted(utc(at), &stops).num_seconds()),
+            Some(seconds(row.created_at, at)),
+            r.due(&stops).map(|due| utc(at) <= due),
+        ),
+        _ => (None, None, None),
+    };
+    let (fr_business, fr_wall, fr_met) = figures(run(ClockKind::FirstResponse), row.first_response_at);
+    let (res_business, res_wall, res_met) = figures(run(ClockKind::Resolution), row.resolved_at);
+    let next = run(ClockKind::NextResponse);
+    let first_breach = assessment
+        .crossings
+        .iter()
+        .filter(|c| c.kind == EventKind::Breach)
+        .map(|c| naive(c.at))
+        .min();
+    let breached_at = existing.as_ref().and_then(|s| s.breached_at).into_iter().chain(first_breach).min();
+    let Assessment { state, next_check, due: running_due, .. } = assessment.clone();
+    let state = if breached_at.is_some() { SlaState::Breached } else { state };
+    let escalation_level = assessment
+        .crossings
+        .iter()
+        .filter(|c| c.kind == EventKind::Escalation)
+        .map(|c| c.level)
+        .max()
+        .unwrap_or(0);
+    let facts_row = SlaRow {
+        request_id: row.id.clone(),
+        priority: priority.as_str().to_owned(),
+        state: state.as_str().to_owned(),
+        first_response_due_at: due(run(ClockKind::FirstResponse)),
+        next_response_cycle: next.map(|r| r.cycle.clone()),
+        next_response_started_at: next.map(|r| naive(r.start)),
+        next_response_due_at: due(next),
+        resolution_due_at: due(run(ClockKind::Resolution)),
+        first_response_business_seconds: fr_business,
+        first_response_wall_seconds: fr_wall,
+        first_response_met: fr_met,
+        resolution_business_seconds: res_business,
+        resolution_wall_seconds: res_wall,
+        resolution_met: res_met,
+        ack_started_at,
+        ack_due_at: due(run(ClockKind::Acknowledgement)),
+        acknowledged_at,
+        acknowledged_by: existing.as_ref().and_then(|s| s.acknowledged_by.clone()),
+        acknowledgement_seconds: ack_started_at
+            .zip(acknowledged_at)
+            .map(|(since, at)| seconds(since, at)),
+        escalation_level,
+        breached_at,
+        next_check_at: next_check.map(naive),
+        updated_at: now,
+    };
+    store::sla::save(conn, &facts_row)?;
+    store::sla::set_due_at(conn, &row.id, running_due.map_or(NO_DEADLINE, naive))?;
+    Ok(recorded)
+}
+
+/// One pass of the monitor: every request whose next warning point,
+/// deadline or escalation step has come is refreshed, each in its own
+/// transaction. Returns the events recorded.
+pub async fn monitor_tick(
+    db: &Db,
+    policies: std::sync::Arc<SlaPolicies>,
+    now: NaiveDateTime,
+) -> Result<Vec<EventRow>, ApiError> {
+    const BATCH: i64 = 200;
+    let mut recorded = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let ids = db
+            .read(move |conn| store::sla::due_for_check(conn, now, BATCH))
+            .await?;
+        let mut progressed = false;
+        for id in ids.iter().filter(|id| seen.insert((*id).clone())) {
+            let id = id.clone();
+            let policies = policies.clone();
+            let events = db
+                .write(move |conn| {
+                    let Some(row) = store::requests::find(conn, &id)? else {
+                        return Ok(Vec::new());
+                    };
+                    refresh(conn, &policies, &row, now)
+                })
+                .await?;
+            progressed = true;
+            recorded.extend(events);
+        }
+        if (ids.len() as i64) < BATCH || !progressed {
+            return Ok(recorded);
+        }
+    }
+}
