@@ -7,7 +7,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{auth, conversation, me, ops, oversight, queue, requests, teams, users};
+use crate::api::{
+    auth, conversation, me, ops, oversight, queue, reports, requests, rota, sla, teams, users,
+};
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
 
 #[derive(OpenApi)]
@@ -30,6 +32,8 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         oversight::exclusions, oversight::exclude, oversight::include,
         oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
         queue::list, queue::summary, queue::claim_next, queue::claim, queue::release, queue::triage_history,
+        sla::acknowledge, sla::events, rota::list, rota::create, rota::remove,
+        reports::response_times, reports::sla_breaches,
         ops::healthz, ops::readyz,
     ),
     components(schemas(Problem, FieldError, requests::SortOrder)),
@@ -44,6 +48,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "need-to-know", description = "Exclusions and break-glass access"),
         (name = "queue", description = "The specialists' queue and claiming work"),
         (name = "audit", description = "The append-only audit trail"),
+        (name = "response times", description = "SLA events, acknowledgement, the duty rota and reports"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

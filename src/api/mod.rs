@@ -9,6 +9,7 @@ pub mod ops;
 pub mod oversight;
 pub mod pagination;
 pub mod queue;
+pub mod reports;
 pub mod requests;
 pub mod rota;
 pub mod sla;
@@ -240,6 +241,14 @@ fn request_routes(cfg: &mut web::ServiceConfig) {
         "/rota/{id}",
         "DELETE",
         vec![web::delete().to(rota::remove)],
+    ))
+    .service(get(
+        "/reports/response-times",
+        web::get().to(reports::response_times),
+    ))
+    .service(get(
+        "/reports/sla-breaches",
+        web::get().to(reports::sla_breaches),
     ))
     .service(get("/break-glass", web::get().to(oversight::grants)))
     .service(get("/audit", web::get().to(oversight::audit_log)));

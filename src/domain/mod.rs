@@ -9,6 +9,7 @@ pub mod policy;
 pub mod requests;
 pub mod rota;
 pub mod sla;
+pub mod stats;
 pub mod throttle;
 pub mod triage;
 

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod login_attempts;
 pub mod messages;
 pub mod queue;
+pub mod reports;
 pub mod requests;
 pub mod sessions;
 pub mod sla;

@@ -1,0 +1,462 @@
+//! Response-time reports for coordinators and admins, from stored facts:
+//! figures per group for a date range, and the list of missed deadlines.
+//! Both as JSON, or as CSV with `Accept: text/csv`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::api::extract::QueryParams;
+use crate::api::pagination::{Page, PageRequest};
+use crate::auth::Caller;
+use crate::domain::accounts::Role;
+use crate::domain::stats::{Reached, Spread, TargetFigures};
+use crate::domain::text_enum;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store;
+use crate::store::reports::{BreachRow, FactRow};
+
+/// Dates in reports are days in the unit's time zone.
+const REPORT_ZONE: chrono_tz::Tz = chrono_tz::Europe::London;
+/// The longest span one report covers.
+const MAX_REPORT_DAYS: i64 = 400;
+const REPORT_READERS: &[Role] = &[Role::Coordinator, Role::Admin];
+
+text_enum!(
+    /// What a response-time report groups requests by.
+    GroupBy {
+        Priority => "priority",
+        Category => "category",
+        Region => "region",
+        Team => "team",
+        Specialist => "specialist",
+    }
+);
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ResponseTimesQuery {
+    /// First day (Europe/London) of submissions to include, e.g. 2026-11-01.
+    pub from: NaiveDate,
+    /// Last day included; at most 400 days after `from`.
+    pub to: NaiveDate,
+    /// `priority` (default), `category`, `region`, `team` or `specialist`.
+    pub group_by: Option<GroupBy>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BreachesQuery {
+    /// First day (Europe/London) of deadlines missed to include.
+    pub from: NaiveDate,
+    /// Last day included; at most 400 days after `from`.
+    pub to: NaiveDate,
+    /// Page size for JSON, 1 to 100 (default 25); CSV holds the whole range.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Acknowledgement of immediate-risk requests.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AcknowledgementFigures {
+    /// P1 requests acknowledged.
+    pub count: usize,
+    /// Seconds from becoming P1 to acknowledgement.
+    pub time: Spread,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Figures {
+    /// Triaged requests submitted in the range.
+    pub requests: usize,
+    pub first_response: TargetFigures,
+    pub resolution: TargetFigures,
+    pub acknowledgement: AcknowledgementFigures,
+    /// Requests that missed at least one deadline.
+    pub breached: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GroupFigures {
+    /// The priority, category, region, team id or specialist id; null for
+    /// requests with no team or specialist.
+    pub key: Option<String>,
+    /// The key, or the team's or specialist's name.
+    pub label: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseTimesReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(example = "Europe/London")]
+    pub time_zone: String,
+    pub group_by: GroupBy,
+    pub groups: Vec<GroupFigures>,
+    pub total: Figures,
+}
+
+/// A missed deadline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Breach {
+    pub event_id: String,
+    pub request_id: String,
+    pub reference: String,
+    pub priority: Option<String>,
+    pub category: String,
+    pub region: String,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    /// `first_response`, `next_response` or `resolution`.
+    pub clock: String,
+    pub due_at: DateTime<Utc>,
+    pub crossed_at: DateTime<Utc>,
+}
+
+impl From<BreachRow> for Breach {
+    fn from(row: BreachRow) -> Breach {
+        Breach {
+            event_id: row.event_id,
+            request_id: row.request_id,
+            reference: row.reference,
+            priority: row.priority,
+            category: row.category,
+            region: row.region,
+            team_id: row.team_id,
+            assignee_id: row.assignee_id,
+            clock: row.clock,
+            due_at: row.due_at.and_utc(),
+            crossed_at: row.crossed_at.and_utc(),
+        }
+    }
+}
+
+/// The UTC span `[start of from, start of the day after to)` in the report zone.
+fn span(from: NaiveDate, to: NaiveDate) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
+    if to < from {
+        return Err(ApiError::bad_query("to", "must not be before from"));
+    }
+    if (to - from).num_days() >= MAX_REPORT_DAYS {
+        return Err(ApiError::bad_query(
+            "to",
+            format!("a report covers at most {MAX_REPORT_DAYS} days"),
+        ));
+    }
+    let midnight = |day: NaiveDate, field: &str| {
+        REPORT_ZONE
+            .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.naive_utc())
+            .ok_or_else(|| ApiError::bad_query(field.to_owned(), "not a day in Europe/London"))
+    };
+    let after_to = to
+        .checked_add_signed(Duration::days(1))
+        .ok_or_else(|| ApiError::bad_query("to", "too far in the future"))?;
+    Ok((midnight(from, "from")?, midnight(after_to, "to")?))
+}
+
+fn reached(business: Option<i64>, wall: Option<i64>, met: Option<bool>) -> Option<Reached> {
+    Some((business?, wall?, met?))
+}
+
+fn figures(rows: &[&FactRow]) -> Figures {
+    let first: Vec<Reached> = rows
+        .iter()
+        .filter_map(|r| {
+            reached(
+                r.first_response_business_seconds,
+                r.first_response_wall_seconds,
+                r.first_response_met,
+            )
+        })
+        .collect();
+    let resolution: Vec<Reached> = rows
+        .iter()
+        .filter_map(|r| {
+            reached(
+                r.resolution_business_seconds,
+                r.resolution_wall_seconds,
+                r.resolution_met,
+            )
+        })
+        .collect();
+    let acknowledged: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.acknowledgement_seconds)
+        .collect();
+    Figures {
+        requests: rows.len(),
+        first_response: TargetFigures::of(&first),
+        resolution: TargetFigures::of(&resolution),
+        acknowledgement: AcknowledgementFigures {
+            count: acknowledged.len(),
+            time: Spread::of(acknowledged),
+        },
+        breached: rows.iter().filter(|r| r.breached_at.is_some()).count(),
+    }
+}
+
+fn group_key(row: &FactRow, by: GroupBy) -> Option<String> {
+    match by {
+        GroupBy::Priority => Some(row.priority.clone()),
+        GroupBy::Category => Some(row.category.clone()),
+        GroupBy::Region => Some(row.region.clone()),
+        GroupBy::Team => row.team_id.clone(),
+        GroupBy::Specialist => row.assignee_id.clone(),
+    }
+}
+
+/// Groups the facts by `by` and computes each group's figures and the total.
+fn report(
+    rows: &[FactRow],
+    by: GroupBy,
+    names: &std::collections::HashMap<String, String>,
+) -> (Vec<GroupFigures>, Figures) {
+    let mut groups: BTreeMap<Option<String>, Vec<&FactRow>> = BTreeMap::new();
+    for row in rows {
+        groups.entry(group_key(row, by)).or_default().push(row);
+    }
+    let none_label = match by {
+        GroupBy::Team => "no team",
+        _ => "unassigned",
+    };
+    let groups = groups
+        .into_iter()
+        .map(|(key, members)| GroupFigures {
+            label: key.as_ref().map_or_else(
+                || none_label.to_owned(),
+                |k| names.get(k).cloned().unwrap_or_else(|| k.clone()),
+            ),
+            key,
+            figures: figures(&members),
+        })
+        .collect();
+    (groups, figures(&rows.iter().collect::<Vec<_>>()))
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/csv"))
+}
+
+fn csv_response(filename: &str, records: Vec<Vec<String>>) -> Result<HttpResponse, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for record in records {
+        writer.write_record(&record).map_err(ApiError::internal)?;
+    }
+    let body = writer.into_inner().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body))
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn figure_cells(f: &Figures) -> Vec<String> {
+    let target = |t: &TargetFigures| {
+        vec![
+            t.count.to_string(),
+            number(t.business.median_seconds),
+            number(t.business.p90_seconds),
+            number(t.wall_clock.median_seconds),
+            number(t.wall_clock.p90_seconds),
+            t.within_target.to_string(),
+            number(t.within_target_share),
+        ]
+    };
+    let mut cells = vec![f.requests.to_string()];
+    cells.extend(target(&f.first_response));
+    cells.extend(target(&f.resolution));
+    cells.extend([
+        f.acknowledgement.count.to_string(),
+        number(f.acknowledgement.time.median_seconds),
+        number(f.acknowledgement.time.p90_seconds),
+        f.breached.to_string(),
+    ]);
+    cells
+}
+
+const FIGURE_COLUMNS: [&str; 19] = [
+    "requests",
+    "first_response_count",
+    "first_response_business_median_seconds",
+    "first_response_business_p90_seconds",
+    "first_response_wall_clock_median_seconds",
+    "first_response_wall_clock_p90_seconds",
+    "first_response_within_target",
+    "first_response_within_target_share",
+    "resolution_count",
+    "resolution_business_median_seconds",
+    "resolution_business_p90_seconds",
+    "resolution_wall_clock_median_seconds",
+    "resolution_wall_clock_p90_seconds",
+    "resolution_within_target",
+    "resolution_within_target_share",
+    "acknowledgement_count",
+    "acknowledgement_median_seconds",
+    "acknowledgement_p90_seconds",
+    "breached",
+];
+
+#[utoipa::path(
+    get, path = "/api/v1/reports/response-times", tag = "response times",
+    params(ResponseTimesQuery),
+    responses((status = 200, description = "Figures per group and in total",
+               content((ResponseTimesReport = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []))
+)]
+pub async fn response_times(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: QueryParams<ResponseTimesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(REPORT_READERS)?;
+    let query = query.into_inner()?;
+    let (start, end) = span(query.from, query.to)?;
+    let by = query.group_by.unwrap_or(GroupBy::Priority);
+    let (rows, names) = state
+        .db
+        .read(move |conn| {
+            let rows = store::reports::facts(conn, start, end)?;
+            let names = match by {
+                GroupBy::Team | GroupBy::Specialist => store::reports::names(conn)?,
+                _ => Default::default(),
+            };
+            Ok((rows, names))
+        })
+        .await?;
+    let (groups, total) = report(&rows, by, &names);
+    if wants_csv(&req) {
+        let mut header_row = vec!["group".to_owned(), "label".to_owned()];
+        header_row.extend(FIGURE_COLUMNS.iter().map(|c| (*c).to_owned()));
+        let mut records = vec![header_row];
+        for group in &groups {
+            let mut record = vec![group.key.clone().unwrap_or_default(), group.label.clone()];
+            record.extend(figure_cells(&group.figures));
+            records.push(record);
+        }
+        let mut total_row = vec![String::new(), "total".to_owned()];
+        total_row.extend(figure_cells(&total));
+        records.push(total_row);
+        return csv_response(
+            &format!("response-times-{}-{}.csv", query.from, query.to),
+            records,
+        );
+    }
+    Ok(HttpResponse::Ok().json(ResponseTimesReport {
+        from: query.from,
+        to: query.to,
+        time_zone: REPORT_ZONE.name().to_owned(),
+        group_by: by,
+        groups,
+        total,
+    }))
+}
+
+fn encode_key(row: &BreachRow) -> String {
+    format!("{}|{}", row.crossed_at.and_utc().timestamp_micros(), row.event_id)
+}
+
+fn decode_key(text: &str) -> Option<(NaiveDateTime, String)> {
+    let (micros, id) = text.split_once('|')?;
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, id.to_owned()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/reports/sla-breaches", tag = "response times",
+    params(BreachesQuery),
+    responses((status = 200, description = "Deadlines missed in the range, in order",
+               content((Page<Breach> = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []))
+)]
+pub async fn sla_breaches(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: QueryParams<BreachesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(REPORT_READERS)?;
+    let query = query.into_inner()?;
+    let (start, end) = span(query.from, query.to)?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let after = page
+        .after
+        .as_deref()
+        .map(|c| {
+            decode_key(c)
+                .ok_or_else(|| ApiError::bad_query("cursor", "not a cursor returned by this list"))
+        })
+        .transpose()?;
+    if wants_csv(&req) {
+        let rows = state
+            .db
+            .read(move |conn| store::reports::breaches(conn, start, end, None, None))
+            .await?;
+        let mut records = vec![[
+            "event_id",
+            "request_id",
+            "reference",
+            "priority",
+            "category",
+            "region",
+            "team_id",
+            "assignee_id",
+            "clock",
+            "due_at",
+            "crossed_at",
+        ]
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect::<Vec<_>>()];
+        for row in rows {
+            records.push(vec![
+                row.event_id,
+                row.request_id,
+                row.reference,
+                row.priority.unwrap_or_default(),
+                row.category,
+                row.region,
+                row.team_id.unwrap_or_default(),
+                row.assignee_id.unwrap_or_default(),
+                row.clock,
+                row.due_at.and_utc().to_rfc3339(),
+                row.crossed_at.and_utc().to_rfc3339(),
+            ]);
+        }
+        return csv_response(
+            &format!("sla-breaches-{}-{}.csv", query.from, query.to),
+            records,
+        );
+    }
+    let rows = state
+        .db
+        .read(move |conn| {
+            let rows =
+                store::reports::breaches(conn, start, end, after.as_ref(), Some(page.fetch()))?;
+            Ok(page.page_by(rows, encode_key))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.map(Breach::from)))
+}
