@@ -213,10 +213,10 @@ pub fn act(
     id: &str,
     action: Action,
     if_match: Option<i64>,
-    settings: &RequestSettings,
-    sla: &SlaPolicies,
+    rules: Rules<'_>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
+    let settings = rules.requests;
     let seen = load_for_action(conn, actor, id, action, if_match, now)?;
     if action == Action::Reopen {
         let window = Duration::days(settings.reopen_window_days);
@@ -238,8 +238,16 @@ pub fn act(
         json!({}),
         now,
     )?;
-    crate::sla::refresh(conn, sla, &row, now)?;
+    crate::sla::refresh(conn, rules.sla, &row, now)?;
     Ok(row)
+}
+
+/// The configured rules changes to requests follow.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub requests: &'a RequestSettings,
+    pub triage: &'a TriageConfig,
+    pub sla: &'a SlaPolicies,
 }
 
 /// Loads a request for `action`: visible to the actor (else 404), the action
@@ -445,11 +453,14 @@ pub fn submit(
     requester_id: &str,
     submission: &Submission,
     idempotency: Option<Idempotency<'_>>,
-    settings: &RequestSettings,
-    triage: &TriageConfig,
-    sla: &SlaPolicies,
+    rules: Rules<'_>,
     now: NaiveDateTime,
 ) -> Result<(RequestRow, bool), ApiError> {
+    let Rules {
+        requests: settings,
+        triage,
+        sla,
+    } = rules;
     if let Some(idem) = &idempotency {
         if let Some(stored) = store::idempotency::find_live(conn, requester_id, idem.key, now)? {
             if stored.body_hash != idem.body_hash {

@@ -43,7 +43,8 @@ pub fn refresh(
     };
     let policy = policies.for_priority(priority);
     let existing = store::sla::find(conn, &row.id)?;
-    let status = Status::parse(&row.status).ok_or_else(|| ApiError::internal("stored status is unknown"))?;
+    let status =
+        Status::parse(&row.status).ok_or_else(|| ApiError::internal("stored status is unknown"))?;
     let is_p1 = priority == Priority::P1;
     let ack_started_at = existing
         .as_ref()
@@ -119,7 +120,8 @@ pub fn refresh(
         ),
         _ => (None, None, None),
     };
-    let (fr_business, fr_wall, fr_met) = figures(run(ClockKind::FirstResponse), row.first_response_at);
+    let (fr_business, fr_wall, fr_met) =
+        figures(run(ClockKind::FirstResponse), row.first_response_at);
     let (res_business, res_wall, res_met) = figures(run(ClockKind::Resolution), row.resolved_at);
     let next = run(ClockKind::NextResponse);
     let first_breach = assessment
@@ -128,9 +130,23 @@ pub fn refresh(
         .filter(|c| c.kind == EventKind::Breach)
         .map(|c| naive(c.at))
         .min();
-    let breached_at = existing.as_ref().and_then(|s| s.breached_at).into_iter().chain(first_breach).min();
-    let Assessment { state, next_check, due: running_due, .. } = assessment.clone();
-    let state = if breached_at.is_some() { SlaState::Breached } else { state };
+    let breached_at = existing
+        .as_ref()
+        .and_then(|s| s.breached_at)
+        .into_iter()
+        .chain(first_breach)
+        .min();
+    let Assessment {
+        state,
+        next_check,
+        due: running_due,
+        ..
+    } = assessment.clone();
+    let state = if breached_at.is_some() {
+        SlaState::Breached
+    } else {
+        state
+    };
     let escalation_level = assessment
         .crossings
         .iter()

@@ -23,6 +23,7 @@ use crate::db::Db;
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 /// Shared by every request.
 pub struct AppState {
@@ -33,6 +34,7 @@ pub struct AppState {
     pub sla: Arc<SlaPolicies>,
     /// "Now" for everything response times measure.
     pub clock: Clock,
+    pub metrics: Metrics,
     pub openapi_yaml: String,
 }
 
@@ -114,6 +116,8 @@ impl Application {
                 settings.sla.monitor_interval_seconds.unsigned_abs(),
             ),
         };
+        let metrics = Metrics::new()?;
+        let http_metrics = metrics.http();
         let state = web::Data::new(AppState {
             db,
             keys: TokenKeys::new(&settings.auth),
@@ -121,6 +125,7 @@ impl Application {
             triage: Arc::new(triage),
             sla,
             clock,
+            metrics,
             openapi_yaml: api::doc::openapi_yaml(),
         });
         let server = HttpServer::new(move || {
@@ -128,6 +133,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
+                .wrap(http_metrics.clone())
                 .wrap(from_fn(request_context))
                 .configure(api::routes)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))

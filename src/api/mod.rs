@@ -57,6 +57,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ))
     .service(resource("/readyz", "GET", vec![web::get().to(ops::readyz)]))
     .service(resource(
+        "/metrics",
+        "GET",
+        vec![web::get().to(ops::metrics)],
+    ))
+    .service(resource(
         "/openapi.yaml",
         "GET",
         vec![web::get().to(ops::openapi_yaml)],
@@ -228,10 +233,7 @@ fn request_routes(cfg: &mut web::ServiceConfig) {
         "/requests/{id}/acknowledge",
         web::post().to(sla::acknowledge),
     ))
-    .service(get(
-        "/requests/{id}/sla-events",
-        web::get().to(sla::events),
-    ))
+    .service(get("/requests/{id}/sla-events", web::get().to(sla::events)))
     .service(resource(
         "/rota",
         "GET, POST",

@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -41,4 +42,35 @@ pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml")
         .body(state.openapi_yaml.clone())
+}
+
+/// Prometheus metrics. With `metrics.token` set (production requires it) a
+/// scrape must send it as a bearer token.
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let token = state.settings.metrics.token.expose();
+    if !token.is_empty() {
+        let sent = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compare digests so the time taken says nothing about the token.
+        if Sha256::digest(sent.as_bytes()) != Sha256::digest(token.as_bytes()) {
+            return Err(ApiError::Unauthorized(
+                "/metrics needs the metrics bearer token".into(),
+            ));
+        }
+    }
+    let snapshot = state.db.read(crate::store::metrics::snapshot).await?;
+    let body = state
+        .metrics
+        .render(&snapshot, &state.db.pool_states(), state.clock.now())
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(body))
 }

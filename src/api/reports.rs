@@ -375,7 +375,11 @@ pub async fn response_times(
 }
 
 fn encode_key(row: &BreachRow) -> String {
-    format!("{}|{}", row.crossed_at.and_utc().timestamp_micros(), row.event_id)
+    format!(
+        "{}|{}",
+        row.crossed_at.and_utc().timestamp_micros(),
+        row.event_id
+    )
 }
 
 fn decode_key(text: &str) -> Option<(NaiveDateTime, String)> {

@@ -11,9 +11,11 @@ use validator::Validate;
 use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::sla::SlaView;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
+use crate::domain::deadlines::SlaState;
 use crate::domain::lifecycle::{Action, Status};
 use crate::domain::policy::Access;
 use crate::domain::requests::{
@@ -23,8 +25,6 @@ use crate::error::ApiError;
 use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
 use crate::startup::AppState;
 use crate::store;
-use crate::api::sla::SlaView;
-use crate::domain::deadlines::SlaState;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
 use crate::store::sla::{SlaRow, NO_DEADLINE};
 
@@ -534,14 +534,15 @@ pub async fn submit(
                 &requester,
                 &submission,
                 idem,
-                &settings,
-                &triage,
-                &sla,
+                flows::Rules {
+                    requests: &settings,
+                    triage: &triage,
+                    sla: &sla,
+                },
                 now,
             )?;
             // A replay may come after the conversation began.
-            let count =
-                extras(conn, &row, flows::visible_kind(Access::Requester))?;
+            let count = extras(conn, &row, flows::visible_kind(Access::Requester))?;
             Ok((row, replayed, count))
         })
     };
@@ -716,9 +717,14 @@ async fn run_action(
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let settings = state.settings.requests.clone();
-    let sla = state.sla.clone();
+    let (triage, sla) = (state.triage.clone(), state.sla.clone());
     let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::act(conn, actor, &id, action, version, &settings, &sla, now)?;
+        let rules = flows::Rules {
+            requests: &settings,
+            triage: &triage,
+            sla: &sla,
+        };
+        let row = flows::act(conn, actor, &id, action, version, rules, now)?;
         let seen = flows::load_visible(conn, actor, &id, now)?;
         Ok((row, extras_visible(conn, &seen.row, seen.access)?))
     })

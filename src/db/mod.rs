@@ -141,6 +141,18 @@ impl Db {
         self.sqlite
     }
 
+    /// Connection counts per pool (one shared pool on PostgreSQL).
+    pub fn pool_states(&self) -> Vec<(&'static str, r2d2::State)> {
+        if self.sqlite {
+            vec![
+                ("reader", self.reader.state()),
+                ("writer", self.writer.state()),
+            ]
+        } else {
+            vec![("shared", self.reader.state())]
+        }
+    }
+
     /// Applies any pending migrations for this backend.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.writer.get()?;

@@ -339,7 +339,10 @@ mod tests {
             assert!(error.contains(key), "expected {key} in: {error}");
         }
         let (before, after) = EXAMPLE.split_once("[policies.P4]").unwrap();
-        let missing = format!("{before}{}", &after[after.find("[acknowledgement]").unwrap()..]);
+        let missing = format!(
+            "{before}{}",
+            &after[after.find("[acknowledgement]").unwrap()..]
+        );
         assert!(SlaPolicies::parse(&missing)
             .unwrap_err()
             .contains("policies.P4"));

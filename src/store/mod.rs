@@ -6,6 +6,7 @@ pub mod audit;
 pub mod idempotency;
 pub mod login_attempts;
 pub mod messages;
+pub mod metrics;
 pub mod queue;
 pub mod reports;
 pub mod requests;

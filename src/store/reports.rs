@@ -100,9 +100,9 @@ pub fn breaches(
         .into_boxed();
     if let Some((at, id)) = after {
         query = query.filter(
-            sla_events::crossed_at
-                .gt(*at)
-                .or(sla_events::crossed_at.eq(*at).and(sla_events::id.gt(id.clone()))),
+            sla_events::crossed_at.gt(*at).or(sla_events::crossed_at
+                .eq(*at)
+                .and(sla_events::id.gt(id.clone()))),
         );
     }
     if let Some(limit) = limit {

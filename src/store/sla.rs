@@ -4,7 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{messages, request_sla, request_transitions, requests, rota_shifts, sla_events};
+use crate::db::schema::{
+    messages, request_sla, request_transitions, requests, rota_shifts, sla_events,
+};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
@@ -114,7 +116,11 @@ pub fn states(
 
 /// Sets the request's earliest running deadline (no version change: the
 /// request itself did not change).
-pub fn set_due_at(conn: &mut DbConnection, request_id: &str, due: NaiveDateTime) -> Result<(), ApiError> {
+pub fn set_due_at(
+    conn: &mut DbConnection,
+    request_id: &str,
+    due: NaiveDateTime,
+) -> Result<(), ApiError> {
     diesel::update(requests::table.find(request_id))
         .filter(requests::due_at.ne(due))
         .set(requests::due_at.eq(due))
@@ -247,9 +253,9 @@ pub fn shifts(
         .into_boxed();
     if let Some((start, id)) = after {
         query = query.filter(
-            rota_shifts::starts_at
-                .gt(*start)
-                .or(rota_shifts::starts_at.eq(*start).and(rota_shifts::id.gt(id.clone()))),
+            rota_shifts::starts_at.gt(*start).or(rota_shifts::starts_at
+                .eq(*start)
+                .and(rota_shifts::id.gt(id.clone()))),
         );
     }
     Ok(query
