@@ -161,7 +161,7 @@ pub fn refresh(
         first_response_due_at: due(run(ClockKind::FirstResponse)),
         next_response_cycle: next.map(|r| r.cycle.clone()),
         next_response_started_at: next.map(|r| naive(r.start)),
-        next_response_due_at: due(next),
+        next_response_due_at: due(next.filter(|r| r.end.is_none())),
         resolution_due_at: due(run(ClockKind::Resolution)),
         first_response_business_seconds: fr_business,
         first_response_wall_seconds: fr_wall,

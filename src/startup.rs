@@ -62,7 +62,9 @@ impl SlaMonitor {
     /// Ticks every interval until the task is dropped; a failed tick is
     /// logged and the next one tries again.
     async fn run(self) {
-        let mut every = tokio::time::interval(self.interval);
+        // The first tick waits a whole interval: start-up has just migrated.
+        let mut every =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.interval, self.interval);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;

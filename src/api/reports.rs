@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -445,8 +445,12 @@ pub async fn sla_breaches(
                 row.team_id.unwrap_or_default(),
                 row.assignee_id.unwrap_or_default(),
                 row.clock,
-                row.due_at.and_utc().to_rfc3339(),
-                row.crossed_at.and_utc().to_rfc3339(),
+                row.due_at
+                    .and_utc()
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+                row.crossed_at
+                    .and_utc()
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
             ]);
         }
         return csv_response(

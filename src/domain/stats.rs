@@ -2,14 +2,16 @@
 //! database: counts, the median and the 90th percentile by linear
 //! interpolation between closest ranks (as SQL's `percentile_cont`).
 
-/// The `p`-th percentile (0 to 100) of `values`, which must be sorted.
-pub fn percentile(sorted: &[i64], p: f64) -> Option<f64> {
+/// The `p`-th percentile (0 to 100) of `values`, which must be sorted. The
+/// rank is kept in whole hundredths so the same data always gives the same
+/// figure, with no binary rounding in the rank.
+pub fn percentile(sorted: &[i64], p: u8) -> Option<f64> {
     let last = sorted.len().checked_sub(1)?;
-    let rank = (p / 100.0).clamp(0.0, 1.0) * last as f64;
-    let below = rank.floor();
-    let lower = *sorted.get(below as usize)? as f64;
-    let upper = *sorted.get(rank.ceil() as usize)? as f64;
-    Some(lower + (upper - lower) * (rank - below))
+    let hundredths = usize::from(p.min(100)) * last;
+    let (below, part) = (hundredths / 100, hundredths % 100);
+    let lower = *sorted.get(below)?;
+    let upper = *sorted.get(below + usize::from(part > 0))?;
+    Some(lower as f64 + ((upper - lower) as f64 * part as f64) / 100.0)
 }
 
 /// Median and 90th percentile of a set of durations in seconds.
@@ -23,8 +25,8 @@ impl Spread {
     pub fn of(mut values: Vec<i64>) -> Spread {
         values.sort_unstable();
         Spread {
-            median_seconds: percentile(&values, 50.0),
-            p90_seconds: percentile(&values, 90.0),
+            median_seconds: percentile(&values, 50),
+            p90_seconds: percentile(&values, 90),
         }
     }
 }
@@ -69,12 +71,17 @@ mod tests {
     #[test]
     fn percentiles_interpolate_between_closest_ranks() {
         let v = [10, 20, 30, 40];
-        assert_eq!(percentile(&v, 50.0), Some(25.0));
-        assert_eq!(percentile(&v, 90.0), Some(37.0));
-        assert_eq!(percentile(&v, 0.0), Some(10.0));
-        assert_eq!(percentile(&v, 100.0), Some(40.0));
-        assert_eq!(percentile(&[7], 90.0), Some(7.0));
-        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&v, 50), Some(25.0));
+        assert_eq!(percentile(&v, 90), Some(37.0));
+        assert_eq!(percentile(&v, 0), Some(10.0));
+        assert_eq!(percentile(&v, 100), Some(40.0));
+        assert_eq!(percentile(&[7], 90), Some(7.0));
+        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(
+            percentile(&[600, 1200, 2400, 4800], 90),
+            Some(4080.0),
+            "exact, where a float rank would give 4080.000000000001"
+        );
     }
 
     #[test]

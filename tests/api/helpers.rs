@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
+use chrono::NaiveDateTime;
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use nru_helpdesk::clock::Clock;
 use nru_helpdesk::config::{Secret, Settings};
-use nru_helpdesk::startup::Application;
+use nru_helpdesk::startup::{Application, SlaMonitor};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -94,6 +96,10 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// "Now" for the service; tests that walk through time use a manual one.
+    pub clock: Clock,
+    /// Ticks the response-time monitor on demand.
+    pub monitor: SlaMonitor,
     /// Dropped with the app, removing the database.
     _db: TestDb,
 }
@@ -107,11 +113,28 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_on(db, &url, customise).await
 }
 
+/// A fresh app whose clock stands still at `start` until the test moves it.
+pub async fn spawn_app_at(start: NaiveDateTime, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let (db, url) = TestDb::create();
+    serve(db, &url, Clock::manual(start), customise).await
+}
+
 /// Serves an existing database (one the CLI has already written to, say).
 pub async fn spawn_app_on(db: TestDb, url: &str, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    serve(db, url, Clock::System, customise).await
+}
+
+async fn serve(
+    db: TestDb,
+    url: &str,
+    clock: Clock,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = test_settings(url);
     customise(&mut settings);
-    let app = Application::build(settings.clone()).expect("application builds");
+    let app =
+        Application::build_with_clock(settings.clone(), clock.clone()).expect("application builds");
+    let monitor = app.monitor();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -121,6 +144,8 @@ pub async fn spawn_app_on(db: TestDb, url: &str, customise: impl FnOnce(&mut Set
             .build()
             .expect("client"),
         settings,
+        clock,
+        monitor,
         _db: db,
     }
 }

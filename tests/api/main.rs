@@ -10,5 +10,6 @@ mod openapi;
 mod queue;
 mod requests;
 mod schema;
+mod sla;
 mod teams;
 mod users;

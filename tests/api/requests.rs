@@ -23,7 +23,11 @@ pub struct Unit {
 }
 
 pub async fn unit() -> Unit {
-    let app = spawn_app().await;
+    unit_on(spawn_app().await).await
+}
+
+/// The same unit, served by `app`.
+pub async fn unit_on(app: TestApp) -> Unit {
     let admin = app.admin_token().await;
     let team = app.create_team(&admin, "Crime and justice").await;
     let other_team = app.create_team(&admin, "Health").await;
