@@ -156,7 +156,7 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
     unit.set_time(0, 16, 10);
     assert_eq!(unit.tick().await, ["first_response:warning:50"]);
     assert_eq!(unit.detail(&id).await["sla"]["state"], "at_risk");
-    assert_eq!(unit.ids_with_sla("at_risk").await, [id.clone()]);
+    assert_eq!(unit.ids_with_sla("at_risk").await, vec![id.clone()]);
     assert!(unit.ids_with_sla("breached").await.is_empty());
 
     // 16:20: the specialist asks the requester for more; the clocks stop.
@@ -226,7 +226,7 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
     let sla = unit.detail(&id).await["sla"].clone();
     assert_eq!(sla["state"], "breached");
     assert_eq!(sla["breached_at"], at(2, 10, 40));
-    assert_eq!(unit.ids_with_sla("breached").await, [id.clone()]);
+    assert_eq!(unit.ids_with_sla("breached").await, vec![id.clone()]);
 
     // 11:30: resolved, late.
     unit.set_time(2, 11, 30);
