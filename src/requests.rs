@@ -229,7 +229,7 @@ pub fn act(
             }
         }
     }
-    let row = apply_action(
+    let mut row = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -238,7 +238,7 @@ pub fn act(
         json!({}),
         now,
     )?;
-    crate::sla::refresh(conn, rules.sla, &row, now)?;
+    crate::sla::refresh(conn, rules.sla, &mut row, now)?;
     Ok(row)
 }
 
@@ -321,7 +321,7 @@ pub fn triage(
         "category": {"from": seen.row.category, "to": category.map_or(seen.row.category.as_str(), |c| c.as_str())},
     });
     let was_urgent = crate::routing::is_immediate_risk(&seen.row);
-    let triaged = apply_action(
+    let mut triaged = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -349,7 +349,7 @@ pub fn triage(
     if !was_urgent && crate::routing::is_immediate_risk(&triaged) {
         store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
     }
-    crate::sla::refresh(conn, sla, &triaged, now)?;
+    crate::sla::refresh(conn, sla, &mut triaged, now)?;
     Ok(triaged)
 }
 
@@ -560,8 +560,8 @@ pub fn submit(
         title: &row.title,
         description: &row.description,
     });
-    let row = crate::routing::route_new(conn, row, &decision, triage, now)?;
-    crate::sla::refresh(conn, sla, &row, now)?;
+    let mut row = crate::routing::route_new(conn, row, &decision, triage, now)?;
+    crate::sla::refresh(conn, sla, &mut row, now)?;
     Ok((row, false))
 }
 
@@ -763,7 +763,7 @@ pub fn post_message(
         Some(id),
         json!({"message_id": message.id, "kind": message.kind}),
     )?;
-    crate::sla::refresh(conn, sla, &row, now)?;
+    crate::sla::refresh(conn, sla, &mut row, now)?;
     Ok((message, row))
 }
 

@@ -30,15 +30,17 @@ fn seconds(from: NaiveDateTime, to: NaiveDateTime) -> i64 {
 
 /// Recomputes a request's deadlines, figures and state from its stored facts
 /// at `now`, and records every point passed that is not yet recorded.
-/// Returns the events this call recorded. Untriaged requests have no policy.
+/// Returns the events this call recorded, and leaves `row.due_at` current.
+/// Untriaged requests have no policy.
 pub fn refresh(
     conn: &mut DbConnection,
     policies: &SlaPolicies,
-    row: &RequestRow,
+    row: &mut RequestRow,
     now: NaiveDateTime,
 ) -> Result<Vec<EventRow>, ApiError> {
     let Some(priority) = row.priority.as_deref().and_then(Priority::parse) else {
         store::sla::set_due_at(conn, &row.id, NO_DEADLINE)?;
+        row.due_at = NO_DEADLINE;
         return Ok(Vec::new());
     };
     let policy = policies.for_priority(priority);
@@ -182,7 +184,9 @@ pub fn refresh(
         updated_at: now,
     };
     store::sla::save(conn, &facts_row)?;
-    store::sla::set_due_at(conn, &row.id, running_due.map_or(NO_DEADLINE, naive))?;
+    let due_at = running_due.map_or(NO_DEADLINE, naive);
+    store::sla::set_due_at(conn, &row.id, due_at)?;
+    row.due_at = due_at;
     Ok(recorded)
 }
 
@@ -207,10 +211,10 @@ pub async fn monitor_tick(
             let policies = policies.clone();
             let events = db
                 .write(move |conn| {
-                    let Some(row) = store::requests::find(conn, &id)? else {
+                    let Some(mut row) = store::requests::find(conn, &id)? else {
                         return Ok(Vec::new());
                     };
-                    refresh(conn, &policies, &row, now)
+                    refresh(conn, &policies, &mut row, now)
                 })
                 .await?;
             progressed = true;

@@ -201,9 +201,10 @@ pub async fn acknowledge(
             Some(&id),
             json!({"as": if assignee { "assignee" } else { "coordinator on duty" }}),
         )?;
-        crate::sla::refresh(conn, &sla, &seen.row, now)?;
-        let extras = extras_visible(conn, &seen.row, seen.access)?;
-        Ok((seen.row, extras))
+        let mut row = seen.row;
+        crate::sla::refresh(conn, &sla, &mut row, now)?;
+        let extras = extras_visible(conn, &row, seen.access)?;
+        Ok((row, extras))
     })
     .await?;
     respond(HttpResponse::Ok(), row, extras)

@@ -770,3 +770,56 @@ async fn metrics_need_the_token_when_one_is_set() {
     let ok = app.get("/metrics", Some("scrape-secret")).await;
     assert_eq!(ok.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn re_triage_recomputes_deadlines_from_the_original_submission() {
+    let unit = walk_unit().await;
+    // Monday 15:00 at P3 (24x7, first response within 60 minutes).
+    let id = unit.triaged("P3").await;
+    assert_eq!(
+        unit.detail(&id).await["sla"]["first_response_due_at"],
+        at(0, 16, 0)
+    );
+    // 15:40 at P2 (120 office minutes): due from 15:00, not from now.
+    unit.set_time(0, 15, 40);
+    let retriage = unit
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/triage"),
+            Some(&unit.coordinator),
+            json!({"priority": "P2", "team_id": unit.team, "reason": "less urgent than it read"}),
+        )
+        .await;
+    assert_eq!(retriage.status, StatusCode::OK, "{}", retriage.body);
+    let sla = &retriage.body["sla"];
+    assert_eq!(sla["priority"], "P2");
+    assert_eq!(sla["first_response_due_at"], at(0, 17, 0));
+    assert_eq!(sla["resolution_due_at"], at(1, 17, 0));
+    assert_eq!(retriage.body["due_at"], at(0, 17, 0));
+    // The 50% point of the new target (16:00) has not come; the old one's
+    // (15:30) is not recorded for a policy that no longer applies.
+    assert!(unit.tick().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_broken_policy_file_stops_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sla.toml");
+    let text = std::fs::read_to_string(fixture("sla-walk.toml")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("calendar = \"office\"", "calendar = \"ofice\""),
+    )
+    .unwrap();
+    let (_db, url) = TestDb::create();
+    let mut settings = test_settings(&url);
+    settings.sla.policies_file = path.display().to_string();
+    let error = nru_helpdesk::startup::Application::build(settings)
+        .err()
+        .expect("start-up refused")
+        .to_string();
+    assert!(
+        error.contains("sla.policies_file") && error.contains("ofice"),
+        "{error}"
+    );
+}
