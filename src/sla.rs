@@ -118,7 +118,7 @@ pub fn refresh(
         (Some(r), Some(at)) => (
             Some(r.counted(utc(at), &stops).num_seconds()),
             Some(seconds(row.created_at, at)),
-            r.due(&stops).map(|due| utc(at) <= due),
+            r.met(&stops),
         ),
         _ => (None, None, None),
     };

@@ -55,9 +55,11 @@ impl DbTarget {
             DbTarget::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the writer; the busy timeout makes a
-                // second process wait instead of failing.
+                // second connection or process wait instead of failing. It comes
+                // first: the pool opens connections at once, and switching a new
+                // file to WAL takes a lock the others must wait for.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;

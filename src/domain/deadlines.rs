@@ -119,11 +119,20 @@ fn share(target: Duration, percent: u8) -> Duration {
 }
 
 impl Run<'_> {
-    fn stops<'s>(&self, stops: &'s [Stop]) -> &'s [Stop] {
-        if self.stoppable {
-            stops
-        } else {
-            &[]
+    /// The stops that apply to this clock. Once it has ended, later stops do
+    /// not, and one still open at the end is closed there, so an ended
+    /// clock's deadline is where it would have fallen had it kept running.
+    fn stops(&self, stops: &[Stop]) -> Vec<Stop> {
+        if !self.stoppable {
+            return Vec::new();
+        }
+        match self.end {
+            None => stops.to_vec(),
+            Some(end) => stops
+                .iter()
+                .filter(|(from, _)| *from < end)
+                .map(|(from, to)| (*from, Some(to.map_or(end, |to| to.min(end)))))
+                .collect(),
         }
     }
 
@@ -133,7 +142,7 @@ impl Run<'_> {
             self.calendar,
             self.start,
             share(self.target, percent),
-            self.stops(stops),
+            &self.stops(stops),
         )
     }
 
@@ -143,7 +152,7 @@ impl Run<'_> {
 
     /// Counted time from start to `until`.
     pub fn counted(&self, until: DateTime<Utc>, stops: &[Stop]) -> Duration {
-        elapsed(self.calendar, self.start, until, self.stops(stops))
+        elapsed(self.calendar, self.start, until, &self.stops(stops))
     }
 
     /// Still running at `now`: not ended and not inside a stop.
@@ -153,6 +162,12 @@ impl Run<'_> {
                 .stops(stops)
                 .iter()
                 .any(|(from, to)| *from <= now && to.is_none_or(|to| to > now))
+    }
+
+    /// Whether the clock ended within its target: counted time at the end no
+    /// more than the target. `None` while it runs.
+    pub fn met(&self, stops: &[Stop]) -> Option<bool> {
+        self.end.map(|end| self.counted(end, stops) <= self.target)
     }
 
     fn levels(&self) -> impl Iterator<Item = u8> + '_ {
@@ -546,6 +561,30 @@ mod tests {
         assert_eq!(paused.due, None);
         assert_eq!(paused.next_check, None);
         assert_eq!(paused.state, SlaState::Ok);
+    }
+
+    #[test]
+    fn a_clock_ended_during_a_stop_keeps_a_deadline_and_is_judged_on_counted_time() {
+        let p = policy(office());
+        // Resolved on a Sunday evening while awaiting the requester.
+        let sunday = Utc.with_ymd_and_hms(2026, 11, 8, 20, 0, 0).unwrap();
+        let f = Facts {
+            resolved_at: Some(sunday),
+            ..facts()
+        };
+        let stops = [(at(11, 0), Some(sunday)), (sunday, None)];
+        let runs = runs(&p, None, &f);
+        let resolution = runs
+            .iter()
+            .find(|r| r.kind == ClockKind::Resolution)
+            .unwrap();
+        assert_eq!(resolution.counted(sunday, &stops), Duration::minutes(60));
+        assert_eq!(resolution.met(&stops), Some(true));
+        assert!(
+            resolution.due(&stops).is_some(),
+            "the deadline had it kept running"
+        );
+        assert!(!resolution.running(at(12, 0), &stops));
     }
 
     #[test]
