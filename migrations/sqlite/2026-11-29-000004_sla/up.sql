@@ -7,6 +7,8 @@
 ALTER TABLE requests ADD COLUMN due_at TIMESTAMP NOT NULL DEFAULT '9999-12-31 00:00:00';
 DROP INDEX requests_queue_idx;
 CREATE INDEX requests_queue_idx ON requests (team_id, status, due_at, priority, id);
+-- Reports select the requests submitted in a date range.
+CREATE INDEX requests_created_idx ON requests (created_at);
 
 CREATE TABLE request_sla (
     request_id TEXT PRIMARY KEY NOT NULL REFERENCES requests (id),
