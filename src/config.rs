@@ -21,6 +21,7 @@ pub struct Settings {
     pub requests: RequestSettings,
     pub triage: TriageSettings,
     pub sla: SlaSettings,
+    pub email: EmailSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     /// The folder the settings were read from; relative paths in them start here.
@@ -40,6 +41,52 @@ pub struct SlaSettings {
     pub policies_file: String,
     /// How often the monitor checks for warning points and deadlines passed.
     pub monitor_interval_seconds: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Secret,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// Where the file transport writes (relative to the working directory).
+    pub file_dir: String,
+    pub from_address: String,
+    pub from_name: String,
+    pub web_base_url: String,
+    /// Relative to the config folder.
+    pub templates_dir: String,
+    pub max_attempts: i32,
+    pub retry_base_seconds: i64,
+    pub retry_max_seconds: i64,
+    pub worker_interval_seconds: i64,
+    pub batch_size: i64,
+    pub lease_seconds: i64,
+    /// Routine events switched off for everyone.
+    pub disabled_events: Vec<crate::domain::notifications::EmailEvent>,
+    pub smtp: SmtpSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,6 +302,37 @@ impl Settings {
                 24 * 3600,
             ),
             (
+                "email.max_attempts",
+                i64::from(self.email.max_attempts),
+                1,
+                100,
+            ),
+            (
+                "email.retry_base_seconds",
+                self.email.retry_base_seconds,
+                1,
+                24 * 3600,
+            ),
+            (
+                "email.retry_max_seconds",
+                self.email.retry_max_seconds,
+                1,
+                7 * 24 * 3600,
+            ),
+            (
+                "email.worker_interval_seconds",
+                self.email.worker_interval_seconds,
+                1,
+                3600,
+            ),
+            ("email.batch_size", self.email.batch_size, 1, 1000),
+            (
+                "email.lease_seconds",
+                self.email.lease_seconds,
+                10,
+                24 * 3600,
+            ),
+            (
                 "requests.break_glass_minutes",
                 self.requests.break_glass_minutes,
                 1,
@@ -265,6 +343,25 @@ impl Settings {
             if !(min..=max).contains(&value) {
                 anyhow::bail!("{key}: must be between {min} and {max}, not {value}");
             }
+        }
+        if let Some(event) = self
+            .email
+            .disabled_events
+            .iter()
+            .find(|e| e.is_safety_critical())
+        {
+            anyhow::bail!(
+                "email.disabled_events: {event} is safety-critical and cannot be switched off"
+            );
+        }
+        self.email
+            .from_address
+            .parse::<lettre::Address>()
+            .map_err(|e| anyhow::anyhow!("email.from_address: {e}"))?;
+        url::Url::parse(&self.email.web_base_url)
+            .map_err(|e| anyhow::anyhow!("email.web_base_url: {e}"))?;
+        if self.email.transport == EmailTransport::Smtp && self.email.smtp.host.trim().is_empty() {
+            anyhow::bail!("email.smtp.host: required when email.transport is \"smtp\"");
         }
         if self.database.pool_size == 0 {
             anyhow::bail!("database.pool_size: must be at least 1");

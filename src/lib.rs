@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod notify;
 pub mod requests;
 pub mod routing;
 pub mod sla;

@@ -4,7 +4,9 @@
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use chrono::NaiveDateTime;
-use prometheus::{Encoder, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::store::metrics::Snapshot;
 
@@ -19,6 +21,9 @@ pub struct Metrics {
     sla_states: IntGaugeVec,
     sla_events: IntGaugeVec,
     pool_connections: IntGaugeVec,
+    outbox: IntGaugeVec,
+    outbox_oldest_pending_age: IntGauge,
+    delivery: Histogram,
 }
 
 fn gauge_vec(
@@ -81,6 +86,31 @@ impl Metrics {
                 "Database pool connections by pool and state (idle, in_use)",
                 &["pool", "state"],
             )?,
+            outbox: gauge_vec(
+                &registry,
+                "outbox_emails",
+                "Emails in the outbox by status (pending, sent, dead, suppressed)",
+                &["status"],
+            )?,
+            outbox_oldest_pending_age: gauge(
+                &registry,
+                "outbox_oldest_pending_age_seconds",
+                "Age of the oldest email waiting to be delivered",
+            )?,
+            delivery: {
+                let histogram = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "email_delivery_seconds",
+                        "From an email's cause to its delivery, as seen by this replica",
+                    )
+                    .namespace("nru")
+                    .buckets(vec![
+                        0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
+                    ]),
+                )?;
+                registry.register(Box::new(histogram.clone()))?;
+                histogram
+            },
             registry,
             http,
         })
@@ -89,6 +119,10 @@ impl Metrics {
     /// The middleware that counts and times every HTTP request.
     pub fn http(&self) -> PrometheusMetrics {
         self.http.clone()
+    }
+
+    pub fn observe_delivery(&self, seconds: f64) {
+        self.delivery.observe(seconds);
     }
 
     /// The text exposition of every metric after taking in the snapshot.
@@ -122,6 +156,17 @@ impl Metrics {
                 .with_label_values(&[kind.as_str()])
                 .set(*count);
         }
+        self.outbox.reset();
+        for (status, count) in &snapshot.outbox {
+            self.outbox
+                .with_label_values(&[status.as_str()])
+                .set(*count);
+        }
+        self.outbox_oldest_pending_age.set(
+            snapshot
+                .oldest_pending_email
+                .map_or(0, |at| (now - at).num_seconds().max(0)),
+        );
         for (pool, state) in pools {
             let idle = i64::from(state.idle_connections);
             let in_use = i64::from(state.connections) - idle;

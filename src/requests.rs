@@ -203,6 +203,7 @@ pub(crate) fn apply_action(
         target.extend(extra.clone());
     }
     store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
+    crate::notify::after_action(conn, &updated, action, actor_id, now)?;
     Ok(updated)
 }
 
@@ -346,10 +347,11 @@ pub fn triage(
         Some(&actor.user_id),
         now,
     )?;
+    crate::sla::refresh(conn, sla, &mut triaged, now)?;
     if !was_urgent && crate::routing::is_immediate_risk(&triaged) {
         store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
+        crate::notify::immediate_risk(conn, &triaged, now)?;
     }
-    crate::sla::refresh(conn, sla, &mut triaged, now)?;
     Ok(triaged)
 }
 
@@ -562,6 +564,10 @@ pub fn submit(
     });
     let mut row = crate::routing::route_new(conn, row, &decision, triage, now)?;
     crate::sla::refresh(conn, sla, &mut row, now)?;
+    crate::notify::request_received(conn, &row, now)?;
+    if crate::routing::is_immediate_risk(&row) {
+        crate::notify::immediate_risk(conn, &row, now)?;
+    }
     Ok((row, false))
 }
 
@@ -764,6 +770,9 @@ pub fn post_message(
         json!({"message_id": message.id, "kind": message.kind}),
     )?;
     crate::sla::refresh(conn, sla, &mut row, now)?;
+    if kind == MessageKind::Reply {
+        crate::notify::reply_posted(conn, &row, seen.access == Access::Requester, now)?;
+    }
     Ok((message, row))
 }
 

@@ -187,6 +187,9 @@ pub fn refresh(
     let due_at = running_due.map_or(NO_DEADLINE, naive);
     store::sla::set_due_at(conn, &row.id, due_at)?;
     row.due_at = due_at;
+    for event in &recorded {
+        crate::notify::sla_event(conn, row, event, now)?;
+    }
     Ok(recorded)
 }
 

@@ -24,6 +24,7 @@ use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::notify::mailer::Mailer;
 
 /// Shared by every request.
 pub struct AppState {
@@ -42,6 +43,7 @@ pub struct Application {
     port: u16,
     server: Server,
     monitor: SlaMonitor,
+    mailer: Mailer,
 }
 
 /// The response-time monitor: on each tick it records the warning points,
@@ -120,6 +122,13 @@ impl Application {
         };
         let metrics = Metrics::new()?;
         let http_metrics = metrics.http();
+        let mailer = Mailer::new(
+            &settings.email,
+            &settings.config_dir,
+            db.clone(),
+            clock.clone(),
+            metrics.clone(),
+        )?;
         let state = web::Data::new(AppState {
             db,
             keys: TokenKeys::new(&settings.auth),
@@ -152,6 +161,7 @@ impl Application {
             port,
             server,
             monitor,
+            mailer,
         })
     }
 
@@ -163,12 +173,18 @@ impl Application {
         self.monitor.clone()
     }
 
+    pub fn mailer(&self) -> Mailer {
+        self.mailer.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown
     /// timeout to finish. The monitor runs alongside and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let monitor = tokio::spawn(self.monitor.run());
+        let mailer = tokio::spawn(self.mailer.run());
         let served = self.server.await;
         monitor.abort();
+        mailer.abort();
         served
     }
 }

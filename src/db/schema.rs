@@ -270,6 +270,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_outbox (id) {
+        id -> Text,
+        event -> Text,
+        request_id -> Nullable<Text>,
+        recipient_id -> Nullable<Text>,
+        to_address -> Text,
+        recipient_name -> Text,
+        context -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_preferences (user_id, event) {
+        user_id -> Text,
+        event -> Text,
+        enabled -> Bool,
+    }
+}
+
 diesel::joinable!(request_sla -> requests (request_id));
 diesel::joinable!(sla_events -> requests (request_id));
 diesel::joinable!(rota_shifts -> users (user_id));
@@ -304,4 +332,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_sla,
     sla_events,
     rota_shifts,
+    email_outbox,
+    notification_preferences,
 );

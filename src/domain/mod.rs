@@ -5,6 +5,7 @@ pub mod assignment;
 pub mod calendar;
 pub mod deadlines;
 pub mod lifecycle;
+pub mod notifications;
 pub mod policy;
 pub mod requests;
 pub mod rota;

@@ -19,6 +19,9 @@ pub struct Snapshot {
     pub states: Vec<(String, i64)>,
     /// SLA events ever recorded, by kind.
     pub events: Vec<(String, i64)>,
+    /// Emails by outbox status, and the oldest one still pending.
+    pub outbox: Vec<(String, i64)>,
+    pub oldest_pending_email: Option<NaiveDateTime>,
 }
 
 pub fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, ApiError> {
@@ -53,7 +56,10 @@ pub fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, ApiError> {
         .group_by(sla_events::kind)
         .select((sla_events::kind, diesel::dsl::count_star()))
         .load(conn)?;
+    let (outbox, oldest_pending_email) = super::outbox::backlog(conn)?;
     Ok(Snapshot {
+        outbox,
+        oldest_pending_email,
         open,
         unassigned,
         oldest_unassigned,

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod login_attempts;
 pub mod messages;
 pub mod metrics;
+pub mod outbox;
 pub mod queue;
 pub mod reports;
 pub mod requests;

@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use nru_helpdesk::clock::Clock;
 use nru_helpdesk::config::{Secret, Settings};
+use nru_helpdesk::notify::mailer::Mailer;
 use nru_helpdesk::startup::{Application, SlaMonitor};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -85,6 +86,12 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.bootstrap.admin_password = Secret::new(ADMIN_PASSWORD);
     // Requests stay `new` unless a test routes them with rules of its own.
     settings.triage.rules_file = fixture("triage-manual.toml");
+    // Emails stay in the outbox unless a test delivers them (tests/api/email.rs).
+    settings.email.worker_interval_seconds = 3600;
+    settings.email.file_dir = std::env::temp_dir()
+        .join("nru-helpdesk-test-mail")
+        .display()
+        .to_string();
     settings
 }
 
@@ -100,6 +107,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// Ticks the response-time monitor on demand.
     pub monitor: SlaMonitor,
+    /// Delivers the outbox on demand.
+    pub mailer: Mailer,
     /// Dropped with the app, removing the database.
     _db: TestDb,
 }
@@ -135,6 +144,7 @@ async fn serve(
     let app =
         Application::build_with_clock(settings.clone(), clock.clone()).expect("application builds");
     let monitor = app.monitor();
+    let mailer = app.mailer();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -146,6 +156,7 @@ async fn serve(
         settings,
         clock,
         monitor,
+        mailer,
         _db: db,
     }
 }
