@@ -221,10 +221,10 @@ pub fn list(
         .load(conn)?)
 }
 
-/// Counts by status, and the oldest pending email's creation time.
-pub fn backlog(
-    conn: &mut DbConnection,
-) -> Result<(Vec<(String, i64)>, Option<NaiveDateTime>), ApiError> {
+/// Emails by status, and when the oldest pending one was written.
+pub type Backlog = (Vec<(String, i64)>, Option<NaiveDateTime>);
+
+pub fn backlog(conn: &mut DbConnection) -> Result<Backlog, ApiError> {
     let counts = email_outbox::table
         .group_by(email_outbox::status)
         .select((email_outbox::status, diesel::dsl::count_star()))
