@@ -8,7 +8,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as OpenApiDoc, Ref,
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, conversation, me, ops, oversight, queue, reports, requests, rota, sla, teams, users,
+    auth, conversation, me, notifications, ops, oversight, queue, reports, requests, rota, sla,
+    teams, users,
 };
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
 
@@ -22,6 +23,8 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
     paths(
         auth::login, auth::refresh_tokens, auth::logout,
         me::me, me::set_availability, me::change_password,
+        notifications::read_preferences, notifications::set_preferences,
+        notifications::outbox, notifications::retry,
         users::create, users::list, users::read, users::update,
         users::disable, users::enable, users::set_password,
         teams::create, teams::list, teams::read,
@@ -48,6 +51,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "need-to-know", description = "Exclusions and break-glass access"),
         (name = "queue", description = "The specialists' queue and claiming work"),
         (name = "audit", description = "The append-only audit trail"),
+        (name = "email", description = "The email outbox (admin)"),
         (name = "response times", description = "SLA events, acknowledgement, the duty rota and reports"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod doc;
 pub mod extract;
 pub mod me;
+pub mod notifications;
 pub mod ops;
 pub mod oversight;
 pub mod pagination;
@@ -88,6 +89,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/me/availability",
                 "PUT",
                 vec![web::put().to(me::set_availability)],
+            ))
+            .service(resource(
+                "/me/notification-preferences",
+                "GET, PUT",
+                vec![
+                    web::get().to(notifications::read_preferences),
+                    web::put().to(notifications::set_preferences),
+                ],
+            ))
+            .service(resource(
+                "/admin/outbox",
+                "GET",
+                vec![web::get().to(notifications::outbox)],
+            ))
+            .service(resource(
+                "/admin/outbox/{id}/retry",
+                "POST",
+                vec![web::post().to(notifications::retry)],
             ))
             .service(resource(
                 "/me/password",

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod email;
 mod helpers;
 mod http;
 mod indexes;
@@ -11,5 +12,6 @@ mod queue;
 mod requests;
 mod schema;
 mod sla;
+mod smtp;
 mod teams;
 mod users;
