@@ -350,7 +350,7 @@ pub fn triage(
     crate::sla::refresh(conn, sla, &mut triaged, now)?;
     if !was_urgent && crate::routing::is_immediate_risk(&triaged) {
         store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
-        crate::notify::immediate_risk(conn, &triaged, now)?;
+        crate::notify::immediate_risk(conn, &triaged, &sla.alert_duties, now)?;
     }
     Ok(triaged)
 }
@@ -566,7 +566,7 @@ pub fn submit(
     crate::sla::refresh(conn, sla, &mut row, now)?;
     crate::notify::request_received(conn, &row, now)?;
     if crate::routing::is_immediate_risk(&row) {
-        crate::notify::immediate_risk(conn, &row, now)?;
+        crate::notify::immediate_risk(conn, &row, &sla.alert_duties, now)?;
     }
     Ok((row, false))
 }

@@ -188,7 +188,7 @@ pub fn refresh(
     store::sla::set_due_at(conn, &row.id, due_at)?;
     row.due_at = due_at;
     for event in &recorded {
-        crate::notify::sla_event(conn, row, event, now)?;
+        crate::notify::sla_event(conn, row, event, &policies.alert_duties, now)?;
     }
     Ok(recorded)
 }

@@ -186,7 +186,10 @@ impl Db {
         actix_web::web::block(move || {
             let mut pooled = pool.get().map_err(ApiError::unavailable)?;
             let conn: &mut DbConnection = &mut pooled;
-            conn.transaction(f)
+            match conn {
+                DbConnection::Sqlite(_) => immediate_transaction(conn, f),
+                DbConnection::Postgresql(_) => conn.transaction(f),
+            }
         })
         .await
         .map_err(ApiError::internal)?
@@ -195,6 +198,34 @@ impl Db {
     /// A connection for synchronous callers (CLI commands, start-up).
     pub fn blocking_writer(&self) -> anyhow::Result<PooledConn> {
         Ok(self.writer.get()?)
+    }
+}
+
+/// A SQLite transaction begun with `BEGIN IMMEDIATE`: it takes the write
+/// lock up front (waiting under the busy timeout), so work that reads before
+/// it writes cannot fail to upgrade because another connection (another
+/// process on the same file, say) wrote in between.
+fn immediate_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    fn sqlite(conn: &mut DbConnection) -> Result<&mut diesel::SqliteConnection, ApiError> {
+        match conn {
+            DbConnection::Sqlite(c) => Ok(c),
+            DbConnection::Postgresql(_) => Err(ApiError::internal("not a SQLite connection")),
+        }
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn)?, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite(conn)?)?;
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite(conn)?)?;
+            Err(error)
+        }
     }
 }
 

@@ -46,10 +46,17 @@ struct RawAcknowledgement {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawAlerts {
+    duties: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawSla {
     calendars: BTreeMap<String, RawCalendar>,
     policies: BTreeMap<String, RawPolicy>,
     acknowledgement: RawAcknowledgement,
+    alerts: RawAlerts,
 }
 
 /// How fast an immediate-risk (P1) request must be acknowledged, and whom
@@ -76,6 +83,9 @@ pub struct Policy {
 pub struct SlaPolicies {
     policies: BTreeMap<Priority, Policy>,
     pub acknowledgement: Acknowledgement,
+    /// Duties whose holders are told at once of immediate risk and missed
+    /// deadlines.
+    pub alert_duties: Vec<Duty>,
 }
 
 /// A year of targets is the most a policy may set.
@@ -208,9 +218,19 @@ impl SlaPolicies {
             return Err(format!("policies.{missing}: every priority needs a policy"));
         }
         let acknowledgement = acknowledgement(&raw.acknowledgement)?;
+        let alert_duties = raw
+            .alerts
+            .duties
+            .iter()
+            .map(|d| Duty::parse(d).ok_or_else(|| format!("alerts.duties: \"{d}\" is not a duty")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if alert_duties.is_empty() {
+            return Err("alerts.duties: name at least one duty to alert".into());
+        }
         Ok(SlaPolicies {
             policies,
             acknowledgement,
+            alert_duties,
         })
     }
 
@@ -265,6 +285,9 @@ mod tests {
         within_minutes = 15
         step_minutes = 10
         chain = ["on_call_specialist", "duty_coordinator", "unit_lead"]
+
+        [alerts]
+        duties = ["duty_coordinator"]
     "#;
 
     #[test]
@@ -332,6 +355,14 @@ mod tests {
             (
                 EXAMPLE.replace("step_minutes = 10", "step_minutes = 0"),
                 "acknowledgement.step_minutes",
+            ),
+            (
+                EXAMPLE.replace("duties = [\"duty_coordinator\"]", "duties = [\"janitor\"]"),
+                "alerts.duties",
+            ),
+            (
+                EXAMPLE.replace("duties = [\"duty_coordinator\"]", "duties = []"),
+                "alerts.duties",
             ),
         ];
         for (text, key) in cases {

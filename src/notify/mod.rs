@@ -19,9 +19,6 @@ use crate::store::outbox::{EmailRow, PENDING};
 use crate::store::requests::RequestRow;
 use crate::store::sla::{EventRow, NO_DEADLINE};
 
-/// Duties whose holders hear at once of immediate risk and missed deadlines.
-const ON_DUTY: [Duty; 2] = [Duty::DutyCoordinator, Duty::UnitLead];
-
 /// A time as people in the unit read it.
 pub fn local_time(at: NaiveDateTime) -> String {
     chrono_tz::Europe::London
@@ -83,23 +80,20 @@ pub fn enqueue(
     Ok(())
 }
 
-/// Coordinators on duty now; if the rota is empty, every coordinator, so a
+/// Holders of `duties` now; if nobody holds one, every coordinator, so a
 /// safety-critical email always has someone to go to.
 fn on_duty_or_all_coordinators(
     conn: &mut DbConnection,
-    duties: &[&str],
+    duties: &[Duty],
     now: NaiveDateTime,
 ) -> Result<Vec<String>, ApiError> {
-    let on_duty = store::outbox::on_duty_ids(conn, duties, now)?;
+    let names: Vec<&str> = duties.iter().map(|d| d.as_str()).collect();
+    let on_duty = store::outbox::on_duty_ids(conn, &names, now)?;
     if on_duty.is_empty() {
         store::outbox::coordinator_ids(conn, None)
     } else {
         Ok(on_duty)
     }
-}
-
-fn duty_names() -> Vec<&'static str> {
-    ON_DUTY.iter().map(|d| d.as_str()).collect()
 }
 
 /// The assignee, or the team's coordinators while nobody holds the request.
@@ -129,13 +123,14 @@ pub fn request_received(
     )
 }
 
-/// Immediate risk: coordinators on duty are told at once.
+/// Immediate risk: whoever holds an alert duty is told at once.
 pub fn immediate_risk(
     conn: &mut DbConnection,
     row: &RequestRow,
+    alert_duties: &[Duty],
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let to = on_duty_or_all_coordinators(conn, &duty_names(), now)?;
+    let to = on_duty_or_all_coordinators(conn, alert_duties, now)?;
     enqueue(conn, EmailEvent::ImmediateRisk, row, &to, json!({}), now)
 }
 
@@ -181,11 +176,13 @@ pub fn reply_posted(
 }
 
 /// An SLA event just recorded: warnings to whoever holds the request,
-/// breaches also to coordinators on duty, escalation steps to the duty called.
+/// breaches to the alert duties and the assignee, escalation steps to the
+/// duty called (or the alert duties when nobody holds it).
 pub fn sla_event(
     conn: &mut DbConnection,
     row: &RequestRow,
     event: &EventRow,
+    alert_duties: &[Duty],
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let target = event.clock.replace('_', " ");
@@ -196,7 +193,7 @@ pub fn sla_event(
             enqueue(conn, EmailEvent::SlaWarning, row, &to, extra, now)
         }
         "breach" => {
-            let mut to = on_duty_or_all_coordinators(conn, &duty_names(), now)?;
+            let mut to = on_duty_or_all_coordinators(conn, alert_duties, now)?;
             to.extend(row.assignee_id.clone());
             enqueue(conn, EmailEvent::SlaBreach, row, &to, extra, now)
         }
@@ -207,7 +204,7 @@ pub fn sla_event(
                 .unwrap_or(Duty::DutyCoordinator.as_str());
             let mut to = store::outbox::on_duty_ids(conn, &[duty], now)?;
             if to.is_empty() {
-                to = on_duty_or_all_coordinators(conn, &duty_names(), now)?;
+                to = on_duty_or_all_coordinators(conn, alert_duties, now)?;
             }
             let duty = duty.replace('_', " ");
             let extra = json!({"level": event.level, "duty": duty});

@@ -451,3 +451,83 @@ async fn an_unsafe_smtp_setting_stops_start_up_naming_it() {
         .to_string();
     assert!(error.contains("email.smtp.security"), "{error}");
 }
+
+#[tokio::test]
+async fn a_worker_that_dies_mid_send_leaves_its_emails_to_another_after_the_lease() {
+    let smtp = SmtpServer::start();
+    let unit = mail_unit(&smtp).await;
+    for _ in 0..2 {
+        unit.app
+            .post("/api/v1/requests", Some(&unit.practitioner), submission())
+            .await;
+    }
+    // A worker leases both emails and dies before sending them.
+    let db = nru_helpdesk::db::Db::connect(&unit.app.settings.database).unwrap();
+    let now = unit.app.clock.now();
+    let lease = Duration::seconds(unit.app.settings.email.lease_seconds);
+    let leased = db
+        .write(move |conn| {
+            nru_helpdesk::store::outbox::claim(conn, "crashed-worker", now, now + lease, 100)
+        })
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 2);
+    assert_eq!(unit.deliver().await, 0, "still leased by the dead worker");
+    unit.app.clock.advance(lease + Duration::seconds(1));
+    assert_eq!(unit.deliver().await, 2, "taken over once the lease ran out");
+    assert_eq!(smtp.received().len(), 2);
+}
+
+#[tokio::test]
+async fn the_file_transport_writes_each_email_as_an_eml_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path().join("mail");
+    let app = spawn_app_with(|s| s.email.file_dir = dir.display().to_string()).await;
+    let unit = unit_on(app).await;
+    let created = unit
+        .app
+        .post("/api/v1/requests", Some(&unit.practitioner), submission())
+        .await;
+    let reference = created.body["reference"].as_str().unwrap().to_owned();
+    assert_eq!(unit.deliver().await, 1);
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains(&reference), "{text}");
+    assert!(text.contains("pat@police.test"));
+}
+
+#[tokio::test]
+async fn metrics_show_the_outbox_backlog_and_delivery_time() {
+    let mut smtp = SmtpServer::start();
+    let unit = mail_unit(&smtp).await;
+    smtp.stop();
+    unit.app
+        .post("/api/v1/requests", Some(&unit.practitioner), submission())
+        .await;
+    unit.deliver().await;
+    let metrics = unit.app.get("/metrics", None).await;
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains("nru_outbox_emails{status=\"pending\"} 1"),
+        "{text}"
+    );
+    smtp.resume();
+    unit.app.clock.advance(Duration::minutes(5));
+    assert_eq!(unit.deliver().await, 1);
+    let metrics = unit.app.get("/metrics", None).await;
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains("nru_outbox_emails{status=\"sent\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nru_email_delivery_seconds_count 1"),
+        "{text}"
+    );
+}
