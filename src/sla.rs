@@ -92,7 +92,8 @@ pub fn refresh(
             due_at: naive(crossing.due_at),
             crossed_at: naive(crossing.at),
             recorded_at: now,
-            notified_at: None,
+            // Its emails are queued below, in this same transaction.
+            notified_at: Some(now),
         };
         if store::sla::record_event(conn, &event)? {
             store::audit::append(
