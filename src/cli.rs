@@ -42,6 +42,15 @@ pub enum Command {
     Openapi,
     /// Seed one account of each role and a few teams, and print their credentials.
     Demo,
+    /// Fill an empty database with synthetic requests over two years, for benchmarks.
+    Synthetic {
+        /// How many requests.
+        #[arg(long, default_value_t = 10_000)]
+        requests: u64,
+        /// Random seed, so runs can be repeated.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +153,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for (role, email, secret) in seed_demo(&db)? {
                 println!("  {:<13} {email:<28} {secret}", role.as_str());
             }
+        }
+        Command::Synthetic { requests, seed } => {
+            if settings.environment == Environment::Production {
+                anyhow::bail!("synthetic data is refused when APP_ENV=production");
+            }
+            let db = Db::connect(&settings.database)?;
+            db.migrate()?;
+            let secret = generate_password();
+            let plan = crate::synthetic::Plan {
+                requests,
+                seed,
+                now: crate::store::now(),
+                password_hash: password::hash(&secret)?,
+            };
+            let summary = crate::synthetic::fill(&db, &settings.sla_policies()?, &plan)?;
+            println!(
+                "{} requests, {} messages, {} transitions, {} audit rows and {} users in {:.1} s",
+                summary.requests,
+                summary.messages,
+                summary.transitions,
+                summary.audit_rows,
+                summary.users,
+                summary.seconds
+            );
+            println!("Every synthetic account (e.g. specialist-00000@synthetic.invalid) signs in with: {secret}");
         }
         Command::User(command) => run_user(&settings, command)?,
     }

@@ -17,4 +17,5 @@ pub mod routing;
 pub mod sla;
 pub mod startup;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;

@@ -77,7 +77,7 @@ pub struct RequestChanges {
     pub paused_seconds: Option<i64>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_transitions)]
 pub struct TransitionRow {
     pub id: String,

@@ -17,7 +17,7 @@ pub const NO_DEADLINE: NaiveDateTime = match NaiveDate::from_ymd_opt(9999, 12, 3
     None => panic!("9999-12-31 is a date"),
 };
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = request_sla, treat_none_as_null = true)]
 pub struct SlaRow {
     pub request_id: String,

@@ -408,3 +408,71 @@ async fn no_case_text_reaches_the_logs() {
         "case text leaked into the logs:\n{logs}"
     );
 }
+
+#[tokio::test]
+async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
+    let (db, url) = TestDb::create();
+    let printed = stdout(&run(
+        &url,
+        &["synthetic", "--requests", "400", "--seed", "7"],
+        None,
+    ));
+    assert!(printed.starts_with("400 requests"), "{printed}");
+    let secret = printed
+        .split("signs in with: ")
+        .nth(1)
+        .expect("password printed")
+        .trim()
+        .to_owned();
+    let again = run(&url, &["synthetic", "--requests", "10"], None);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds 400 requests"));
+
+    let app = spawn_app_on(db, &url, |_| {}).await;
+    let (coordinator, _) = app
+        .sign_in("coordinator-00000@synthetic.invalid", &secret)
+        .await;
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Days::new(365);
+    let report = app
+        .get(
+            &format!("/api/v1/reports/response-times?from={from}&to={today}&group_by=team"),
+            Some(&coordinator),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let total = &report.body["total"];
+    assert!(total["requests"].as_u64().unwrap() > 100, "{total}");
+    assert!(total["first_response"]["business"]["median_seconds"].is_number());
+    assert_eq!(report.body["groups"].as_array().unwrap().len(), 5);
+
+    // New work carries on after the synthetic references.
+    let (_, practitioner) = app
+        .user_of_role(&app.admin_token().await, "practitioner", "new@police.test")
+        .await;
+    let created = app
+        .post(
+            "/api/v1/requests",
+            Some(&practitioner),
+            crate::requests::submission(),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let listed = app
+        .get("/api/v1/requests?limit=100", Some(&coordinator))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let titles: std::collections::HashSet<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    let submitted = crate::requests::submission();
+    let expected: std::collections::HashSet<&str> =
+        ["Synthetic request", submitted["title"].as_str().unwrap()].into();
+    assert_eq!(
+        titles, expected,
+        "placeholder text only, and the new request"
+    );
+}
