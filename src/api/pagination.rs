@@ -57,6 +57,28 @@ impl PageRequest {
     }
 }
 
+/// A cursor key for lists ordered by an instant, then an id.
+pub fn time_key(at: chrono::NaiveDateTime, id: &str) -> String {
+    format!("{}|{id}", at.and_utc().timestamp_micros())
+}
+
+/// Reads a [`time_key`] back from a page request's cursor.
+pub fn parse_time_key(
+    after: Option<&str>,
+) -> Result<Option<(chrono::NaiveDateTime, String)>, ApiError> {
+    let parse = |text: &str| {
+        let (micros, id) = text.split_once('|')?;
+        let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        Some((at, id.to_owned()))
+    };
+    after
+        .map(|text| {
+            parse(text)
+                .ok_or_else(|| ApiError::bad_query("cursor", "not a cursor returned by this list"))
+        })
+        .transpose()
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
@@ -94,6 +116,21 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_keys_read_back_and_foreign_text_is_refused() {
+        let at = chrono::DateTime::from_timestamp_micros(1_800_000_000_123_456)
+            .unwrap()
+            .naive_utc();
+        let key = time_key(at, "abc|def");
+        assert_eq!(
+            parse_time_key(Some(&key)).unwrap(),
+            Some((at, "abc|def".to_owned()))
+        );
+        assert_eq!(parse_time_key(None).unwrap(), None);
+        assert!(parse_time_key(Some("yesterday|x")).is_err());
+        assert!(parse_time_key(Some("no separator")).is_err());
+    }
 
     #[test]
     fn limit_defaults_and_is_bounded() {

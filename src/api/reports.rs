@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::api::extract::QueryParams;
-use crate::api::pagination::{Page, PageRequest};
+use crate::api::pagination::{parse_time_key, time_key, Page, PageRequest};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::stats::{Reached, Spread, TargetFigures};
@@ -374,20 +374,6 @@ pub async fn response_times(
     }))
 }
 
-fn encode_key(row: &BreachRow) -> String {
-    format!(
-        "{}|{}",
-        row.crossed_at.and_utc().timestamp_micros(),
-        row.event_id
-    )
-}
-
-fn decode_key(text: &str) -> Option<(NaiveDateTime, String)> {
-    let (micros, id) = text.split_once('|')?;
-    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, id.to_owned()))
-}
-
 #[utoipa::path(
     get, path = "/api/v1/reports/sla-breaches", tag = "response times",
     params(BreachesQuery),
@@ -405,14 +391,7 @@ pub async fn sla_breaches(
     let query = query.into_inner()?;
     let (start, end) = span(query.from, query.to)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let after = page
-        .after
-        .as_deref()
-        .map(|c| {
-            decode_key(c)
-                .ok_or_else(|| ApiError::bad_query("cursor", "not a cursor returned by this list"))
-        })
-        .transpose()?;
+    let after = parse_time_key(page.after.as_deref())?;
     if wants_csv(&req) {
         let rows = state
             .db
@@ -463,7 +442,7 @@ pub async fn sla_breaches(
         .read(move |conn| {
             let rows =
                 store::reports::breaches(conn, start, end, after.as_ref(), Some(page.fetch()))?;
-            Ok(page.page_by(rows, encode_key))
+            Ok(page.page_by(rows, |row| time_key(row.crossed_at, &row.event_id)))
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows.map(Breach::from)))

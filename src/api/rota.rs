@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::api::extract::{JsonBody, QueryParams};
-use crate::api::pagination::{Page, PageRequest};
+use crate::api::pagination::{parse_time_key, time_key, Page, PageRequest};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::rota::{shift_problem, Duty};
@@ -77,16 +77,6 @@ pub struct RotaQuery {
 const ROTA_READERS: &[Role] = &[Role::Specialist, Role::Coordinator, Role::Admin];
 const ROTA_WRITERS: &[Role] = &[Role::Coordinator];
 
-fn encode_key(row: &ShiftRow) -> String {
-    format!("{}|{}", row.starts_at.and_utc().timestamp_micros(), row.id)
-}
-
-fn decode_key(text: &str) -> Option<(chrono::NaiveDateTime, String)> {
-    let (micros, id) = text.split_once('|')?;
-    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    Some((at, id.to_owned()))
-}
-
 #[utoipa::path(
     get, path = "/api/v1/rota", tag = "response times",
     params(RotaQuery),
@@ -101,14 +91,7 @@ pub async fn list(
     caller.require(ROTA_READERS)?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let after = page
-        .after
-        .as_deref()
-        .map(|c| {
-            decode_key(c)
-                .ok_or_else(|| ApiError::bad_query("cursor", "not a cursor returned by this list"))
-        })
-        .transpose()?;
+    let after = parse_time_key(page.after.as_deref())?;
     let from = query
         .from
         .map_or_else(|| state.clock.now(), |t| t.naive_utc());
@@ -125,7 +108,7 @@ pub async fn list(
         .db
         .read(move |conn| {
             let rows = store::sla::shifts(conn, from, to, after.as_ref(), page.fetch())?;
-            Ok(page.page_by(rows, encode_key))
+            Ok(page.page_by(rows, |row| time_key(row.starts_at, &row.id)))
         })
         .await?;
     let items = rows
