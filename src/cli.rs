@@ -163,6 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = generate_password();
             let plan = crate::synthetic::Plan {
                 requests,
+                teams: crate::synthetic::teams_of(&settings.triage_rules()?),
                 seed,
                 now: crate::store::now(),
                 password_hash: password::hash(&secret)?,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit_trail;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;

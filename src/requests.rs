@@ -17,6 +17,7 @@ use crate::domain::requests::{
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::{Facts as TriageFacts, TriageConfig};
 use crate::error::{ApiError, FieldError};
+use crate::store::audit::AuditRow;
 use crate::store::messages::MessageRow;
 use crate::store::requests::{RequestChanges, RequestRow};
 use crate::store::{self, access::GrantRow};
@@ -30,12 +31,13 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The caller's teams are all a workflow needs beyond what the access
+    /// token and its session check gave: one query.
     pub fn load(conn: &mut DbConnection, user_id: &str, role: Role) -> Result<Actor, ApiError> {
-        let record = store::users::load_record(conn, user_id)?.ok_or(ApiError::NotFound)?;
         Ok(Actor {
             user_id: user_id.to_owned(),
             role,
-            team_ids: record.team_ids,
+            team_ids: store::teams::ids_of_member(conn, user_id)?,
         })
     }
 
@@ -95,24 +97,25 @@ pub fn load_visible(
 }
 
 /// Reads a request's detail; staff reads go on the audit trail.
+/// Loads a request to show it. A staff read returns the audit row that must
+/// be committed (through `AuditTrail::record`) before anything is shown.
 pub fn read(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     what: &str,
     now: NaiveDateTime,
-) -> Result<Seen, ApiError> {
+) -> Result<(Seen, Option<AuditRow>), ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
-    if seen.access == Access::Staff {
-        store::audit::append(
-            conn,
+    let audit = (seen.access == Access::Staff).then(|| {
+        AuditRow::new(
             Some(&actor.user_id),
             what,
             Some(id),
             json!({"via_break_glass": seen.via_break_glass}),
-        )?;
-    }
-    Ok(seen)
+        )
+    });
+    Ok((seen, audit))
 }
 
 fn check_version(row: &RequestRow, if_match: Option<i64>) -> Result<(), ApiError> {

@@ -15,6 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::BodyLimit;
 use crate::api::{self, doc::ApiDoc};
+use crate::audit_trail::{audit_trail, AuditTrail, AuditWriter};
 use crate::auth::jwt::TokenKeys;
 use crate::bootstrap;
 use crate::clock::Clock;
@@ -36,6 +37,8 @@ pub struct AppState {
     /// "Now" for everything response times measure.
     pub clock: Clock,
     pub metrics: Metrics,
+    /// Where audited reads record their rows.
+    pub audit: AuditTrail,
     pub openapi_yaml: String,
 }
 
@@ -44,6 +47,7 @@ pub struct Application {
     server: Server,
     monitor: SlaMonitor,
     mailer: Mailer,
+    audit_writer: AuditWriter,
 }
 
 /// The response-time monitor: on each tick it records the warning points,
@@ -129,8 +133,10 @@ impl Application {
             clock.clone(),
             metrics.clone(),
         )?;
+        let (audit, audit_writer) = audit_trail(db.clone());
         let state = web::Data::new(AppState {
             db,
+            audit,
             keys: TokenKeys::new(&settings.auth),
             settings,
             triage: Arc::new(triage),
@@ -162,6 +168,7 @@ impl Application {
             server,
             monitor,
             mailer,
+            audit_writer,
         })
     }
 
@@ -182,6 +189,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let monitor = tokio::spawn(self.monitor.run());
         let mailer = tokio::spawn(self.mailer.run());
+        // Ends by itself once the server has stopped and its handles are gone.
+        tokio::spawn(self.audit_writer.run());
         let served = self.server.await;
         monitor.abort();
         mailer.abort();

@@ -14,13 +14,15 @@ use rand::{Rng, SeedableRng};
 
 use crate::db::schema::{
     audit_log, messages, reference_counters, request_sla, request_transitions, requests,
-    sla_events, team_members, teams, users,
+    sla_events, team_members, teams, user_skills, users,
 };
 use crate::db::{Db, DbConnection};
+use crate::domain::accounts::Skill;
 use crate::domain::accounts::{Organisation, Region};
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::{reference, Category, Priority, Urgency};
 use crate::domain::sla::SlaPolicies;
+use crate::domain::triage::TriageConfig;
 use crate::sla::{compute, event_row, History};
 use crate::store::audit::AuditRow;
 use crate::store::messages::MessageRow;
@@ -29,16 +31,40 @@ use crate::store::sla::{EventRow, SlaRow};
 use crate::store::teams::TeamRow;
 use crate::store::users::UserRow;
 
-/// Rows written per statement.
-const BATCH: usize = 500;
-const TEAMS: usize = 5;
 const SPECIALISTS: usize = 60;
 const COORDINATORS: usize = 6;
 const DAYS: i64 = 730;
 
+/// The teams the triage rules name, in the order first named, each with the
+/// skill its first rule asks for.
+pub fn teams_of(triage: &TriageConfig) -> Vec<(String, Option<Skill>)> {
+    let mut teams: Vec<(String, Option<Skill>)> = Vec::new();
+    let named = triage
+        .rules
+        .iter()
+        .map(|r| (&r.team, r.skill))
+        .chain(std::iter::once((
+            &triage.default.team,
+            triage.default.skill,
+        )));
+    for (team, skill) in named {
+        match teams
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case(team))
+        {
+            Some((_, known)) => *known = known.or(skill),
+            None => teams.push((team.clone(), skill)),
+        }
+    }
+    teams
+}
+
 /// How much to make.
 pub struct Plan {
     pub requests: u64,
+    /// The teams the triage rules route to, with the skill each one's rules
+    /// ask for, so new requests submitted afterwards land in these teams.
+    pub teams: Vec<(String, Option<Skill>)>,
     pub seed: u64,
     pub now: NaiveDateTime,
     /// Argon2 hash every synthetic account signs in with.
@@ -64,22 +90,6 @@ fn id_at(at: NaiveDateTime, rng: &mut StdRng) -> String {
     uuid::Builder::from_unix_timestamp_millis(millis, &random)
         .into_uuid()
         .to_string()
-}
-
-/// Inserts rows in statements of [`BATCH`], on either backend.
-macro_rules! insert_all {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        for chunk in $rows.chunks(BATCH) {
-            match $conn {
-                DbConnection::Postgresql(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?;
-                }
-                DbConnection::Sqlite(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?;
-                }
-            }
-        }
-    }};
 }
 
 fn user(id: String, n: usize, role: &str, plan: &Plan) -> UserRow {
@@ -136,19 +146,22 @@ fn cast(conn: &mut DbConnection, plan: &Plan, rng: &mut StdRng) -> anyhow::Resul
     let mut team_rows = Vec::new();
     let mut members = Vec::new();
     let mut team_list = Vec::new();
-    for t in 0..TEAMS {
-        let name = format!("Synthetic team {}", t + 1);
+    let mut skills = Vec::new();
+    for (t, (name, skill)) in plan.teams.iter().enumerate() {
         let team = TeamRow {
             id: id_at(start, rng),
-            name_key: crate::store::teams::name_key(&name),
-            name,
+            name_key: crate::store::teams::name_key(name),
+            name: name.clone(),
             description: None,
             created_at: start,
         };
         let mut specialists = Vec::new();
-        for n in (t..SPECIALISTS).step_by(TEAMS) {
+        for n in (t..SPECIALISTS).step_by(plan.teams.len()) {
             let row = user(id_at(start, rng), n, "specialist", plan);
             members.push((team.id.clone(), row.id.clone()));
+            if let Some(skill) = skill {
+                skills.push((row.id.clone(), skill.as_str()));
+            }
             specialists.push(row.id.clone());
             rows.push(row);
         }
@@ -163,13 +176,21 @@ fn cast(conn: &mut DbConnection, plan: &Plan, rng: &mut StdRng) -> anyhow::Resul
         rows.push(row);
     }
     let count = rows.len();
-    insert_all!(conn, users::table, &rows);
-    insert_all!(conn, teams::table, &team_rows);
+    crate::db::insert_all!(conn, users::table, &rows);
+    crate::db::insert_all!(conn, teams::table, &team_rows);
     for (team_id, user_id) in members {
         diesel::insert_into(team_members::table)
             .values((
                 team_members::team_id.eq(team_id),
                 team_members::user_id.eq(user_id),
+            ))
+            .execute(conn)?;
+    }
+    for (user_id, skill) in skills {
+        diesel::insert_into(user_skills::table)
+            .values((
+                user_skills::user_id.eq(user_id),
+                user_skills::skill.eq(skill),
             ))
             .execute(conn)?;
     }
@@ -216,6 +237,8 @@ struct Builder<'a> {
     cast: &'a Cast,
     rng: StdRng,
     counters: BTreeMap<i32, i64>,
+    /// Requests made so far.
+    made: u64,
 }
 
 impl Builder<'_> {
@@ -238,9 +261,20 @@ impl Builder<'_> {
         });
     }
 
+    /// Creation times spread evenly over the two years and made in order, so
+    /// each table grows at its end as it does in service, rather than by
+    /// random inserts all over its indexes.
+    fn created_at(&mut self) -> NaiveDateTime {
+        let span = (DAYS * 24 * 60 * 60) as f64;
+        let slot = span / self.plan.requests.max(1) as f64;
+        let offset = (self.made as f64 + self.rng.random::<f64>()) * slot;
+        self.made += 1;
+        self.plan.now - Duration::days(DAYS) + Duration::seconds(offset as i64)
+    }
+
     fn request(&mut self, rows: &mut Rows) -> anyhow::Result<()> {
         let now = self.plan.now;
-        let created = now - Duration::minutes(self.rng.random_range(1..DAYS * 24 * 60));
+        let created = self.created_at();
         let (requester, organisation, region) = self.cast.practitioners
             [self.rng.random_range(0..self.cast.practitioners.len())]
         .clone();
@@ -441,12 +475,12 @@ impl Builder<'_> {
 }
 
 fn write(conn: &mut DbConnection, rows: &Rows) -> anyhow::Result<()> {
-    insert_all!(conn, requests::table, &rows.requests);
-    insert_all!(conn, request_transitions::table, &rows.transitions);
-    insert_all!(conn, messages::table, &rows.messages);
-    insert_all!(conn, audit_log::table, &rows.audit);
-    insert_all!(conn, request_sla::table, &rows.sla);
-    insert_all!(conn, sla_events::table, &rows.events);
+    crate::db::insert_all!(conn, requests::table, &rows.requests);
+    crate::db::insert_all!(conn, request_transitions::table, &rows.transitions);
+    crate::db::insert_all!(conn, messages::table, &rows.messages);
+    crate::db::insert_all!(conn, audit_log::table, &rows.audit);
+    crate::db::insert_all!(conn, request_sla::table, &rows.sla);
+    crate::db::insert_all!(conn, sla_events::table, &rows.events);
     Ok(())
 }
 
@@ -461,6 +495,10 @@ pub fn fill(db: &Db, policies: &SlaPolicies, plan: &Plan) -> anyhow::Result<Summ
             "the database already holds {existing} requests; synthetic data goes into an empty one"
         );
     }
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        // A bulk load touches far more index pages than the default 2 MB cache holds.
+        diesel::sql_query("PRAGMA cache_size = -262144").execute(c)?;
+    }
     let mut rng = StdRng::seed_from_u64(plan.seed);
     let (cast, users) = conn.transaction(|conn| cast(conn, plan, &mut rng))?;
     let mut builder = Builder {
@@ -469,6 +507,7 @@ pub fn fill(db: &Db, policies: &SlaPolicies, plan: &Plan) -> anyhow::Result<Summ
         cast: &cast,
         rng,
         counters: BTreeMap::new(),
+        made: 0,
     };
     let mut summary = Summary {
         users,
@@ -501,4 +540,44 @@ pub fn fill(db: &Db, policies: &SlaPolicies, plan: &Plan) -> anyhow::Result<Summ
     })?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teams_are_those_the_triage_rules_name_with_their_skill() {
+        let triage = TriageConfig::parse(
+            r#"
+            [[rule]]
+            name = "a"
+            when = { categories = ["trafficking"] }
+            priority = "P2"
+            team = "Duty"
+            [[rule]]
+            name = "b"
+            when = { organisations = ["health"] }
+            priority = "P3"
+            team = "Health"
+            skill = "health"
+            [[rule]]
+            name = "c"
+            when = { organisations = ["education"] }
+            priority = "P3"
+            team = "health"
+            [default]
+            priority = "P3"
+            team = "Duty"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            teams_of(&triage),
+            vec![
+                ("Duty".to_owned(), None),
+                ("Health".to_owned(), Some(Skill::Health))
+            ]
+        );
+    }
 }

@@ -10,7 +10,7 @@ use validator::Validate;
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{as_actor, etag, CASE_ROLES};
+use crate::api::requests::{as_actor, audited_read, etag, CASE_ROLES};
 use crate::auth::Caller;
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::MessageKind;
@@ -115,9 +115,8 @@ pub async fn list(
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let id = id.into_inner();
-    let staff = caller.role.works_requests();
-    let rows = as_actor(&state, &caller, staff, move |conn, actor| {
-        let seen = flows::read(conn, actor, &id, "messages.read", now)?;
+    let rows = audited_read(&state, &caller, move |conn, actor| {
+        let (seen, audit) = flows::read(conn, actor, &id, "messages.read", now)?;
         let rows = store::messages::list(
             conn,
             &id,
@@ -125,7 +124,7 @@ pub async fn list(
             page.after.as_deref(),
             page.fetch(),
         )?;
-        Ok(page.page(rows, |m| &m.id))
+        Ok((page.page(rows, |m| &m.id), audit))
     })
     .await?;
     let items = rows
@@ -201,11 +200,10 @@ pub async fn timeline(
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let id = id.into_inner();
-    let staff = caller.role.works_requests();
     let wanted = page.clone();
-    let (messages, transitions) = as_actor(&state, &caller, staff, move |conn, actor| {
+    let (messages, transitions) = audited_read(&state, &caller, move |conn, actor| {
         let page = wanted;
-        let seen = flows::read(conn, actor, &id, "timeline.read", now)?;
+        let (seen, audit) = flows::read(conn, actor, &id, "timeline.read", now)?;
         let after = page.after.as_deref();
         let messages = store::messages::list(
             conn,
@@ -215,7 +213,7 @@ pub async fn timeline(
             page.fetch(),
         )?;
         let transitions = store::requests::transitions(conn, &id, after, page.fetch())?;
-        Ok((messages, transitions))
+        Ok(((messages, transitions), audit))
     })
     .await?;
     // Both tables use time-ordered ids, so merging by id merges by time.

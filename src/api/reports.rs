@@ -15,12 +15,12 @@ use crate::api::extract::QueryParams;
 use crate::api::pagination::{parse_time_key, time_key, Page, PageRequest};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
-use crate::domain::stats::{Reached, Spread, TargetFigures};
+use crate::domain::stats::{Durations, Reached, Spread, TargetFigures};
 use crate::domain::text_enum;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store;
-use crate::store::reports::{BreachRow, FactRow};
+use crate::store::reports::{BreachRow, FactGroup, FactRow};
 
 /// Dates in reports are days in the unit's time zone.
 const REPORT_ZONE: chrono_tz::Tz = chrono_tz::Europe::London;
@@ -38,6 +38,18 @@ text_enum!(
         Specialist => "specialist",
     }
 );
+
+impl From<GroupBy> for FactGroup {
+    fn from(by: GroupBy) -> FactGroup {
+        match by {
+            GroupBy::Priority => FactGroup::Priority,
+            GroupBy::Category => FactGroup::Category,
+            GroupBy::Region => FactGroup::Region,
+            GroupBy::Team => FactGroup::Team,
+            GroupBy::Specialist => FactGroup::Specialist,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -171,79 +183,89 @@ fn reached(business: Option<i64>, wall: Option<i64>, met: Option<bool>) -> Optio
     Some((business?, wall?, met?))
 }
 
-fn figures(rows: &[&FactRow]) -> Figures {
-    let first: Vec<Reached> = rows
-        .iter()
-        .filter_map(|r| {
-            reached(
-                r.first_response_business_seconds,
-                r.first_response_wall_seconds,
-                r.first_response_met,
-            )
-        })
-        .collect();
-    let resolution: Vec<Reached> = rows
-        .iter()
-        .filter_map(|r| {
-            reached(
-                r.resolution_business_seconds,
-                r.resolution_wall_seconds,
-                r.resolution_met,
-            )
-        })
-        .collect();
-    let acknowledged: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.acknowledgement_seconds)
-        .collect();
-    Figures {
-        requests: rows.len(),
-        first_response: TargetFigures::of(&first),
-        resolution: TargetFigures::of(&resolution),
-        acknowledgement: AcknowledgementFigures {
-            count: acknowledged.len(),
-            time: Spread::of(acknowledged),
-        },
-        breached: rows.iter().filter(|r| r.breached_at.is_some()).count(),
+/// A group's figures, gathered as its requests stream past.
+#[derive(Debug, Default)]
+struct Tally {
+    requests: usize,
+    first_response: Durations,
+    resolution: Durations,
+    acknowledged: Vec<i64>,
+    breached: usize,
+}
+
+impl Tally {
+    fn add(&mut self, row: &FactRow) {
+        self.requests += 1;
+        if let Some(r) = reached(
+            row.first_response_business_seconds,
+            row.first_response_wall_seconds,
+            row.first_response_met,
+        ) {
+            self.first_response.add(r);
+        }
+        if let Some(r) = reached(
+            row.resolution_business_seconds,
+            row.resolution_wall_seconds,
+            row.resolution_met,
+        ) {
+            self.resolution.add(r);
+        }
+        self.acknowledged.extend(row.acknowledgement_seconds);
+        self.breached += usize::from(row.breached);
+    }
+
+    fn figures(self) -> Figures {
+        Figures {
+            requests: self.requests,
+            first_response: self.first_response.figures(),
+            resolution: self.resolution.figures(),
+            acknowledgement: AcknowledgementFigures {
+                count: self.acknowledged.len(),
+                time: Spread::of(self.acknowledged),
+            },
+            breached: self.breached,
+        }
     }
 }
 
-fn group_key(row: &FactRow, by: GroupBy) -> Option<String> {
-    match by {
-        GroupBy::Priority => Some(row.priority.clone()),
-        GroupBy::Category => Some(row.category.clone()),
-        GroupBy::Region => Some(row.region.clone()),
-        GroupBy::Team => row.team_id.clone(),
-        GroupBy::Specialist => row.assignee_id.clone(),
-    }
+/// Every group's tally and the total's.
+#[derive(Debug, Default)]
+struct Tallies {
+    groups: BTreeMap<Option<String>, Tally>,
+    total: Tally,
 }
 
-/// Groups the facts by `by` and computes each group's figures and the total.
-fn report(
-    rows: &[FactRow],
-    by: GroupBy,
-    names: &std::collections::HashMap<String, String>,
-) -> (Vec<GroupFigures>, Figures) {
-    let mut groups: BTreeMap<Option<String>, Vec<&FactRow>> = BTreeMap::new();
-    for row in rows {
-        groups.entry(group_key(row, by)).or_default().push(row);
+impl Tallies {
+    fn add(&mut self, mut row: FactRow) {
+        self.total.add(&row);
+        let group = row.group.take();
+        self.groups.entry(group).or_default().add(&row);
     }
-    let none_label = match by {
-        GroupBy::Team => "no team",
-        _ => "unassigned",
-    };
-    let groups = groups
-        .into_iter()
-        .map(|(key, members)| GroupFigures {
-            label: key.as_ref().map_or_else(
-                || none_label.to_owned(),
-                |k| names.get(k).cloned().unwrap_or_else(|| k.clone()),
-            ),
-            key,
-            figures: figures(&members),
-        })
-        .collect();
-    (groups, figures(&rows.iter().collect::<Vec<_>>()))
+
+    /// Each group's figures, labelled with names where the key is an id.
+    fn report(
+        self,
+        by: GroupBy,
+        names: &std::collections::HashMap<String, String>,
+    ) -> (Vec<GroupFigures>, Figures) {
+        let none_label = match by {
+            GroupBy::Team => "no team",
+            _ => "unassigned",
+        };
+        let groups = self
+            .groups
+            .into_iter()
+            .map(|(key, tally)| GroupFigures {
+                label: key.as_ref().map_or_else(
+                    || none_label.to_owned(),
+                    |k| names.get(k).cloned().unwrap_or_else(|| k.clone()),
+                ),
+                key,
+                figures: tally.figures(),
+            })
+            .collect();
+        (groups, self.total.figures())
+    }
 }
 
 fn wants_csv(req: &HttpRequest) -> bool {
@@ -335,18 +357,18 @@ pub async fn response_times(
     let query = query.into_inner()?;
     let (start, end) = span(query.from, query.to)?;
     let by = query.group_by.unwrap_or(GroupBy::Priority);
-    let (rows, names) = state
+    let (groups, total) = state
         .db
         .read(move |conn| {
-            let rows = store::reports::facts(conn, start, end)?;
+            let mut tallies = Tallies::default();
+            store::reports::each_fact(conn, start, end, by.into(), |row| tallies.add(row))?;
             let names = match by {
                 GroupBy::Team | GroupBy::Specialist => store::reports::names(conn)?,
                 _ => Default::default(),
             };
-            Ok((rows, names))
+            Ok(tallies.report(by, &names))
         })
         .await?;
-    let (groups, total) = report(&rows, by, &names);
     if wants_csv(&req) {
         let mut header_row = vec!["group".to_owned(), "label".to_owned()];
         header_row.extend(FIGURE_COLUMNS.iter().map(|c| (*c).to_owned()));

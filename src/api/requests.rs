@@ -25,6 +25,7 @@ use crate::error::ApiError;
 use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
 use crate::startup::AppState;
 use crate::store;
+use crate::store::audit::AuditRow;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
 use crate::store::sla::{SlaRow, NO_DEADLINE};
 
@@ -385,6 +386,26 @@ where
     }
 }
 
+/// Runs a read on a reader connection, then commits the audit row it returns
+/// (staff reads) before anything reaches the caller.
+pub(crate) async fn audited_read<T, F>(
+    state: &AppState,
+    caller: &Caller,
+    f: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Option<AuditRow>), ApiError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    let (value, audit) = as_actor(state, caller, false, f).await?;
+    if let Some(row) = audit {
+        state.audit.record(row).await?;
+    }
+    Ok(value)
+}
+
 pub(crate) fn etag(version: i32) -> String {
     format!("\"{version}\"")
 }
@@ -648,11 +669,10 @@ pub async fn read(
     let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let id = id.into_inner();
-    let staff = caller.role.works_requests();
-    let (row, count) = as_actor(&state, &caller, staff, move |conn, actor| {
-        let seen = flows::read(conn, actor, &id, "request.read", now)?;
+    let (row, count) = audited_read(&state, &caller, move |conn, actor| {
+        let (seen, audit) = flows::read(conn, actor, &id, "request.read", now)?;
         let count = extras_visible(conn, &seen.row, seen.access)?;
-        Ok((seen.row, count))
+        Ok(((seen.row, count), audit))
     })
     .await?;
     respond(HttpResponse::Ok(), row, count)

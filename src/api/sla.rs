@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::api::requests::{as_actor, extras_visible, respond};
+use crate::api::requests::{as_actor, audited_read, extras_visible, respond};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::deadlines::{ClockKind, EventKind, SlaState};
@@ -136,9 +136,9 @@ pub async fn events(
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let now = state.clock.now();
     let id = id.into_inner();
-    let rows = as_actor(&state, &caller, true, move |conn, actor| {
-        flows::read(conn, actor, &id, "sla_events.read", now)?;
-        store::sla::events_of(conn, &id)
+    let rows = audited_read(&state, &caller, move |conn, actor| {
+        let (_, audit) = flows::read(conn, actor, &id, "sla_events.read", now)?;
+        Ok((store::sla::events_of(conn, &id)?, audit))
     })
     .await?;
     Ok(web::Json(

@@ -69,6 +69,24 @@ impl DbTarget {
     }
 }
 
+/// Inserts a slice of rows in statements of 500, on either backend (diesel's
+/// multi-row insert is per backend, so `MultiConnection` cannot do it).
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        for chunk in $rows.chunks(500) {
+            match $conn {
+                $crate::db::DbConnection::Postgresql(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+                $crate::db::DbConnection::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+            }
+        }
+    }};
+}
+pub(crate) use insert_all;
+
 /// r2d2 manager that picks the backend from the URL.
 pub struct DbManager {
     target: DbTarget,

@@ -52,14 +52,38 @@ pub type Reached = (i64, i64, bool);
 
 impl TargetFigures {
     pub fn of(reached: &[Reached]) -> TargetFigures {
-        let count = reached.len();
-        let within_target = reached.iter().filter(|r| r.2).count();
+        let mut tally = Durations::default();
+        for r in reached {
+            tally.add(*r);
+        }
+        tally.figures()
+    }
+}
+
+/// The durations of one target as requests reach it: all a percentile needs,
+/// without the rows they came from.
+#[derive(Debug, Default, Clone)]
+pub struct Durations {
+    business: Vec<i64>,
+    wall_clock: Vec<i64>,
+    within_target: usize,
+}
+
+impl Durations {
+    pub fn add(&mut self, (business, wall_clock, met): Reached) {
+        self.business.push(business);
+        self.wall_clock.push(wall_clock);
+        self.within_target += usize::from(met);
+    }
+
+    pub fn figures(self) -> TargetFigures {
+        let count = self.business.len();
         TargetFigures {
             count,
-            business: Spread::of(reached.iter().map(|r| r.0).collect()),
-            wall_clock: Spread::of(reached.iter().map(|r| r.1).collect()),
-            within_target,
-            within_target_share: (count > 0).then(|| within_target as f64 / count as f64),
+            business: Spread::of(self.business),
+            wall_clock: Spread::of(self.wall_clock),
+            within_target: self.within_target,
+            within_target_share: (count > 0).then(|| self.within_target as f64 / count as f64),
         }
     }
 }

@@ -20,6 +20,24 @@ pub struct AuditRow {
     pub details: String,
 }
 
+impl AuditRow {
+    pub fn new(
+        actor_id: Option<&str>,
+        action: &str,
+        request_id: Option<&str>,
+        details: serde_json::Value,
+    ) -> AuditRow {
+        AuditRow {
+            id: super::new_id(),
+            at: super::now(),
+            actor_id: actor_id.map(str::to_owned),
+            action: action.to_owned(),
+            request_id: request_id.map(str::to_owned),
+            details: details.to_string(),
+        }
+    }
+}
+
 pub fn append(
     conn: &mut DbConnection,
     actor_id: Option<&str>,
@@ -27,17 +45,14 @@ pub fn append(
     request_id: Option<&str>,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
-    let row = AuditRow {
-        id: super::new_id(),
-        at: super::now(),
-        actor_id: actor_id.map(str::to_owned),
-        action: action.to_owned(),
-        request_id: request_id.map(str::to_owned),
-        details: details.to_string(),
-    };
-    diesel::insert_into(audit_log::table)
-        .values(&row)
-        .execute(conn)?;
+    insert(
+        conn,
+        &[AuditRow::new(actor_id, action, request_id, details)],
+    )
+}
+
+pub fn insert(conn: &mut DbConnection, rows: &[AuditRow]) -> Result<(), ApiError> {
+    crate::db::insert_all!(conn, audit_log::table, rows);
     Ok(())
 }
 

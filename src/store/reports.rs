@@ -7,14 +7,11 @@ use crate::db::schema::{request_sla, requests, sla_events};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
-/// One triaged request's response-time facts with what it may be grouped by.
+/// One triaged request's response-time facts, with the value the report
+/// groups it by.
 #[derive(Debug, Clone, Queryable)]
 pub struct FactRow {
-    pub priority: String,
-    pub category: String,
-    pub region: String,
-    pub team_id: Option<String>,
-    pub assignee_id: Option<String>,
+    pub group: Option<String>,
     pub first_response_business_seconds: Option<i64>,
     pub first_response_wall_seconds: Option<i64>,
     pub first_response_met: Option<bool>,
@@ -22,35 +19,61 @@ pub struct FactRow {
     pub resolution_wall_seconds: Option<i64>,
     pub resolution_met: Option<bool>,
     pub acknowledgement_seconds: Option<i64>,
-    pub breached_at: Option<NaiveDateTime>,
+    pub breached: bool,
 }
 
-/// Facts of the requests submitted in `[from, to)` that have been triaged.
-pub fn facts(
+/// What facts can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactGroup {
+    Priority,
+    Category,
+    Region,
+    Team,
+    Specialist,
+}
+
+/// Feeds `each` the facts of the requests submitted in `[from, to)` that have
+/// been triaged, one row at a time, so a report over a year of requests never
+/// holds them all.
+pub fn each_fact(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<FactRow>, ApiError> {
-    Ok(requests::table
+    group: FactGroup,
+    mut each: impl FnMut(FactRow),
+) -> Result<(), ApiError> {
+    let query = requests::table
         .inner_join(request_sla::table)
         .filter(requests::created_at.ge(from))
         .filter(requests::created_at.lt(to))
-        .select((
-            request_sla::priority,
-            requests::category,
-            requests::region,
-            requests::team_id,
-            requests::assignee_id,
-            request_sla::first_response_business_seconds,
-            request_sla::first_response_wall_seconds,
-            request_sla::first_response_met,
-            request_sla::resolution_business_seconds,
-            request_sla::resolution_wall_seconds,
-            request_sla::resolution_met,
-            request_sla::acknowledgement_seconds,
-            request_sla::breached_at,
-        ))
-        .load(conn)?)
+        .into_boxed();
+    // The same figures whatever the group; only the first column changes.
+    macro_rules! by {
+        ($group:expr) => {
+            query.select((
+                $group,
+                request_sla::first_response_business_seconds,
+                request_sla::first_response_wall_seconds,
+                request_sla::first_response_met,
+                request_sla::resolution_business_seconds,
+                request_sla::resolution_wall_seconds,
+                request_sla::resolution_met,
+                request_sla::acknowledgement_seconds,
+                request_sla::breached_at.is_not_null(),
+            ))
+        };
+    }
+    let query = match group {
+        FactGroup::Priority => by!(request_sla::priority.nullable()),
+        FactGroup::Category => by!(requests::category.nullable()),
+        FactGroup::Region => by!(requests::region.nullable()),
+        FactGroup::Team => by!(requests::team_id),
+        FactGroup::Specialist => by!(requests::assignee_id),
+    };
+    for row in query.load_iter::<FactRow, diesel::connection::DefaultLoadingMode>(conn)? {
+        each(row?);
+    }
+    Ok(())
 }
 
 /// A missed deadline with the request's reference and routing.

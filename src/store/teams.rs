@@ -90,3 +90,12 @@ pub fn member_ids(conn: &mut DbConnection, team_id: &str) -> Result<Vec<String>,
         .order(team_members::user_id.asc())
         .load(conn)?)
 }
+
+/// The teams a user belongs to, in id order.
+pub fn ids_of_member(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(team_members::table
+        .filter(team_members::user_id.eq(user_id))
+        .select(team_members::team_id)
+        .order(team_members::team_id.asc())
+        .load(conn)?)
+}

@@ -428,7 +428,11 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds 400 requests"));
 
-    let app = spawn_app_on(db, &url, |_| {}).await;
+    // The service routes by the same rules the synthetic teams were named from.
+    let app = spawn_app_on(db, &url, |settings| {
+        settings.triage.rules_file = format!("{}/config/triage.toml", env!("CARGO_MANIFEST_DIR"));
+    })
+    .await;
     let (coordinator, _) = app
         .sign_in("coordinator-00000@synthetic.invalid", &secret)
         .await;
@@ -458,6 +462,11 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(
+        created.body["team_id"].is_string(),
+        "triage routes new work into the synthetic teams: {}",
+        created.body
+    );
     let listed = app
         .get("/api/v1/requests?limit=100", Some(&coordinator))
         .await;
