@@ -143,6 +143,9 @@ impl Db {
             Pool::builder()
                 .max_size(size)
                 .connection_timeout(timeout)
+                // A SQLite connection is a file handle that cannot go stale;
+                // a PostgreSQL one can, so it is checked before each use.
+                .test_on_check_out(!target.is_sqlite())
                 .build(DbManager {
                     target: target.clone(),
                 })

@@ -58,7 +58,7 @@ fn queue_list_and_audit_queries_use_their_indexes() {
         (
             "the queue (claim-next)",
             "SELECT id FROM requests WHERE team_id = 'a' AND status = 'triaged' AND assignee_id IS NULL \
-             ORDER BY priority, created_at, id LIMIT 1",
+             ORDER BY due_at, priority, id LIMIT 1",
             "requests_queue_idx",
         ),
         (
