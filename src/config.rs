@@ -41,6 +41,8 @@ pub struct SlaSettings {
     pub policies_file: String,
     /// How often the monitor checks for warning points and deadlines passed.
     pub monitor_interval_seconds: i64,
+    /// Response-time reports computed at once; more wait their turn.
+    pub reports_at_once: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -301,6 +303,7 @@ impl Settings {
                 1,
                 24 * 3600,
             ),
+            ("sla.reports_at_once", self.sla.reports_at_once, 1, 64),
             (
                 "email.max_attempts",
                 i64::from(self.email.max_attempts),

@@ -39,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Where audited reads record their rows.
     pub audit: AuditTrail,
+    /// Turns for computing response-time reports (`sla.reports_at_once`).
+    pub report_turns: Arc<tokio::sync::Semaphore>,
     pub openapi_yaml: String,
 }
 
@@ -134,9 +136,13 @@ impl Application {
             metrics.clone(),
         )?;
         let (audit, audit_writer) = audit_trail(db.clone());
+        let report_turns = Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(settings.sla.reports_at_once).unwrap_or(1),
+        ));
         let state = web::Data::new(AppState {
             db,
             audit,
+            report_turns,
             keys: TokenKeys::new(&settings.auth),
             settings,
             triage: Arc::new(triage),

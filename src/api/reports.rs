@@ -15,7 +15,7 @@ use crate::api::extract::QueryParams;
 use crate::api::pagination::{parse_time_key, time_key, Page, PageRequest};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
-use crate::domain::stats::{Durations, Reached, Spread, TargetFigures};
+use crate::domain::stats::{seconds, Durations, Reached, Spread, TargetFigures};
 use crate::domain::text_enum;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -189,7 +189,7 @@ struct Tally {
     requests: usize,
     first_response: Durations,
     resolution: Durations,
-    acknowledged: Vec<i64>,
+    acknowledged: Vec<u32>,
     breached: usize,
 }
 
@@ -210,39 +210,49 @@ impl Tally {
         ) {
             self.resolution.add(r);
         }
-        self.acknowledged.extend(row.acknowledgement_seconds);
+        self.acknowledged
+            .extend(row.acknowledgement_seconds.map(seconds));
         self.breached += usize::from(row.breached);
     }
 
-    fn figures(self) -> Figures {
+    /// The figures; sorts in place, so the tally can still be absorbed.
+    fn figures(&mut self) -> Figures {
         Figures {
             requests: self.requests,
             first_response: self.first_response.figures(),
             resolution: self.resolution.figures(),
             acknowledgement: AcknowledgementFigures {
                 count: self.acknowledged.len(),
-                time: Spread::of(self.acknowledged),
+                time: Spread::of(&mut self.acknowledged),
             },
             breached: self.breached,
         }
     }
+
+    fn absorb(&mut self, mut other: Tally) {
+        self.requests += other.requests;
+        self.first_response.absorb(other.first_response);
+        self.resolution.absorb(other.resolution);
+        self.acknowledged.append(&mut other.acknowledged);
+        self.breached += other.breached;
+    }
 }
 
-/// Every group's tally and the total's.
+/// Facts grouped as they stream past; the total is made from the groups
+/// afterwards, so each duration is held once.
 #[derive(Debug, Default)]
 struct Tallies {
     groups: BTreeMap<Option<String>, Tally>,
-    total: Tally,
 }
 
 impl Tallies {
     fn add(&mut self, mut row: FactRow) {
-        self.total.add(&row);
         let group = row.group.take();
         self.groups.entry(group).or_default().add(&row);
     }
 
-    /// Each group's figures, labelled with names where the key is an id.
+    /// Each group's figures, labelled with names where the key is an id,
+    /// and the total's.
     fn report(
         self,
         by: GroupBy,
@@ -252,19 +262,20 @@ impl Tallies {
             GroupBy::Team => "no team",
             _ => "unassigned",
         };
-        let groups = self
-            .groups
-            .into_iter()
-            .map(|(key, tally)| GroupFigures {
+        let mut total = Tally::default();
+        let mut groups = Vec::with_capacity(self.groups.len());
+        for (key, mut tally) in self.groups {
+            groups.push(GroupFigures {
                 label: key.as_ref().map_or_else(
                     || none_label.to_owned(),
                     |k| names.get(k).cloned().unwrap_or_else(|| k.clone()),
                 ),
                 key,
                 figures: tally.figures(),
-            })
-            .collect();
-        (groups, self.total.figures())
+            });
+            total.absorb(tally);
+        }
+        (groups, total.figures())
     }
 }
 
@@ -357,6 +368,11 @@ pub async fn response_times(
     let query = query.into_inner()?;
     let (start, end) = span(query.from, query.to)?;
     let by = query.group_by.unwrap_or(GroupBy::Priority);
+    let _turn = state
+        .report_turns
+        .acquire()
+        .await
+        .map_err(|_| ApiError::unavailable("reports are shutting down"))?;
     let (groups, total) = state
         .db
         .read(move |conn| {

@@ -5,13 +5,19 @@
 /// The `p`-th percentile (0 to 100) of `values`, which must be sorted. The
 /// rank is kept in whole hundredths so the same data always gives the same
 /// figure, with no binary rounding in the rank.
-pub fn percentile(sorted: &[i64], p: u8) -> Option<f64> {
+pub fn percentile(sorted: &[u32], p: u8) -> Option<f64> {
     let last = sorted.len().checked_sub(1)?;
     let hundredths = usize::from(p.min(100)) * last;
     let (below, part) = (hundredths / 100, hundredths % 100);
-    let lower = *sorted.get(below)?;
-    let upper = *sorted.get(below + usize::from(part > 0))?;
-    Some(lower as f64 + ((upper - lower) as f64 * part as f64) / 100.0)
+    let lower = f64::from(*sorted.get(below)?);
+    let upper = f64::from(*sorted.get(below + usize::from(part > 0))?);
+    Some(lower + ((upper - lower) * part as f64) / 100.0)
+}
+
+/// A duration in whole seconds as reports keep it: four bytes (136 years),
+/// so a year of a national unit's requests fits in a few megabytes.
+pub fn seconds(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
 /// Median and 90th percentile of a set of durations in seconds.
@@ -22,11 +28,12 @@ pub struct Spread {
 }
 
 impl Spread {
-    pub fn of(mut values: Vec<i64>) -> Spread {
+    /// Sorts `values` in place and reads the spread off them.
+    pub fn of(values: &mut [u32]) -> Spread {
         values.sort_unstable();
         Spread {
-            median_seconds: percentile(&values, 50),
-            p90_seconds: percentile(&values, 90),
+            median_seconds: percentile(values, 50),
+            p90_seconds: percentile(values, 90),
         }
     }
 }
@@ -50,41 +57,41 @@ pub struct TargetFigures {
 /// wall-clock seconds and whether it was in time.
 pub type Reached = (i64, i64, bool);
 
-impl TargetFigures {
-    pub fn of(reached: &[Reached]) -> TargetFigures {
-        let mut tally = Durations::default();
-        for r in reached {
-            tally.add(*r);
-        }
-        tally.figures()
-    }
-}
-
 /// The durations of one target as requests reach it: all a percentile needs,
 /// without the rows they came from.
 #[derive(Debug, Default, Clone)]
 pub struct Durations {
-    business: Vec<i64>,
-    wall_clock: Vec<i64>,
+    business: Vec<u32>,
+    wall_clock: Vec<u32>,
     within_target: usize,
 }
 
 impl Durations {
     pub fn add(&mut self, (business, wall_clock, met): Reached) {
-        self.business.push(business);
-        self.wall_clock.push(wall_clock);
+        self.business.push(seconds(business));
+        self.wall_clock.push(seconds(wall_clock));
         self.within_target += usize::from(met);
     }
 
-    pub fn figures(self) -> TargetFigures {
+    /// The figures; sorts the durations in place, which [`Durations::absorb`]
+    /// does not mind.
+    pub fn figures(&mut self) -> TargetFigures {
         let count = self.business.len();
         TargetFigures {
             count,
-            business: Spread::of(self.business),
-            wall_clock: Spread::of(self.wall_clock),
+            business: Spread::of(&mut self.business),
+            wall_clock: Spread::of(&mut self.wall_clock),
             within_target: self.within_target,
             within_target_share: (count > 0).then(|| self.within_target as f64 / count as f64),
         }
+    }
+
+    /// Takes over another group's durations, for a total: moved, not copied,
+    /// so a report holds each duration once.
+    pub fn absorb(&mut self, mut other: Durations) {
+        self.business.append(&mut other.business);
+        self.wall_clock.append(&mut other.wall_clock);
+        self.within_target += other.within_target;
     }
 }
 
@@ -108,16 +115,50 @@ mod tests {
         );
     }
 
+    fn figures_of(reached: &[Reached]) -> TargetFigures {
+        let mut durations = Durations::default();
+        for r in reached {
+            durations.add(*r);
+        }
+        durations.figures()
+    }
+
+    #[test]
+    fn a_total_absorbs_groups_figured_before_it() {
+        let mut first = Durations::default();
+        first.add((300, 300, true));
+        first.add((100, 100, true));
+        let mut second = Durations::default();
+        second.add((200, 900, false));
+        assert_eq!(first.figures().business.median_seconds, Some(200.0));
+        assert_eq!(second.figures().count, 1);
+        let mut total = Durations::default();
+        total.absorb(first);
+        total.absorb(second);
+        let figures = total.figures();
+        assert_eq!(figures.count, 3);
+        assert_eq!(figures.within_target, 2);
+        assert_eq!(figures.business.median_seconds, Some(200.0));
+        assert_eq!(figures.wall_clock.p90_seconds, Some(780.0));
+    }
+
+    #[test]
+    fn seconds_are_kept_in_four_bytes_without_wrapping() {
+        assert_eq!(seconds(90), 90);
+        assert_eq!(seconds(-5), 0);
+        assert_eq!(seconds(i64::MAX), u32::MAX);
+    }
+
     #[test]
     fn target_figures_count_share_and_spread() {
-        let figures = TargetFigures::of(&[(600, 900, true), (1800, 1800, false), (300, 300, true)]);
+        let figures = figures_of(&[(600, 900, true), (1800, 1800, false), (300, 300, true)]);
         assert_eq!(figures.count, 3);
         assert_eq!(figures.within_target, 2);
         assert_eq!(figures.within_target_share, Some(2.0 / 3.0));
         assert_eq!(figures.business.median_seconds, Some(600.0));
         assert_eq!(figures.business.p90_seconds, Some(1560.0));
         assert_eq!(figures.wall_clock.median_seconds, Some(900.0));
-        let none = TargetFigures::of(&[]);
+        let none = figures_of(&[]);
         assert_eq!(none.within_target_share, None);
         assert_eq!(none.business.median_seconds, None);
     }
