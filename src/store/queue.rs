@@ -10,7 +10,6 @@ use crate::db::DbConnection;
 use crate::domain::accounts::{Role, Skill};
 use crate::domain::assignment::Candidate;
 use crate::domain::lifecycle::Status;
-use crate::domain::requests::Priority;
 use crate::error::ApiError;
 use crate::store::requests::RequestRow;
 
@@ -139,11 +138,6 @@ pub enum QueueScope {
 }
 
 /// A page of a queue in working order (see `domain::assignment::queue_order`).
-///
-/// One query per team and status, each reading `requests_queue_idx` in
-/// order and stopping at the page's end, then merged: a page costs the same
-/// however long the backlog (one query over several statuses or teams would
-/// have to sort all of them).
 pub fn list(
     conn: &mut DbConnection,
     scope: &QueueScope,
@@ -151,65 +145,34 @@ pub fn list(
     after: Option<&QueueKey>,
     limit: i64,
 ) -> Result<Vec<RequestRow>, ApiError> {
-    let team_ids = match scope {
-        QueueScope::Specialist { team_ids, .. } => team_ids.as_slice(),
-        QueueScope::TeamFor { team_id, .. } | QueueScope::Team(team_id) => {
-            std::slice::from_ref(team_id)
-        }
-    };
-    let mut rows = Vec::new();
-    for team_id in team_ids {
-        for status in QUEUED {
-            rows.extend(range(conn, scope, team_id, status, priority, after, limit)?);
-        }
-    }
-    rows.sort_by(|a, b| crate::domain::assignment::queue_order(order_key(a), order_key(b)));
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    Ok(rows)
-}
-
-/// A row as `queue_order` compares it.
-fn order_key(row: &RequestRow) -> (Option<NaiveDateTime>, Option<Priority>, &str) {
-    (
-        (row.due_at != crate::store::sla::NO_DEADLINE).then_some(row.due_at),
-        row.priority.as_deref().and_then(Priority::parse),
-        row.id.as_str(),
-    )
-}
-
-/// One team's requests in one status, in queue order, after `after`.
-fn range(
-    conn: &mut DbConnection,
-    scope: &QueueScope,
-    team_id: &str,
-    status: Status,
-    priority: Option<&str>,
-    after: Option<&QueueKey>,
-    limit: i64,
-) -> Result<Vec<RequestRow>, ApiError> {
     let mut query = requests::table
         .select(RequestRow::as_select())
-        .filter(requests::team_id.eq(team_id.to_owned()))
-        .filter(requests::status.eq(status.as_str()))
+        .filter(requests::status.eq_any(names(&QUEUED)))
         .into_boxed();
-    if let QueueScope::Specialist { user_id, .. } = scope {
-        query = query.filter(
-            requests::assignee_id
-                .is_null()
-                .or(requests::assignee_id.eq(user_id.clone())),
-        );
-    }
-    let viewer = match scope {
-        QueueScope::Specialist { user_id, .. } => Some(user_id),
-        QueueScope::TeamFor { viewer, .. } => Some(viewer),
-        QueueScope::Team(_) => None,
+    query = match scope {
+        QueueScope::Specialist { user_id, team_ids } => {
+            let excluded = request_exclusions::table
+                .filter(request_exclusions::user_id.eq(user_id.clone()))
+                .select(request_exclusions::request_id);
+            query
+                .filter(requests::team_id.eq_any(team_ids.clone()))
+                .filter(
+                    requests::assignee_id
+                        .is_null()
+                        .or(requests::assignee_id.eq(user_id.clone())),
+                )
+                .filter(requests::id.ne_all(excluded))
+        }
+        QueueScope::TeamFor { team_id, viewer } => {
+            let excluded = request_exclusions::table
+                .filter(request_exclusions::user_id.eq(viewer.clone()))
+                .select(request_exclusions::request_id);
+            query
+                .filter(requests::team_id.eq(team_id.clone()))
+                .filter(requests::id.ne_all(excluded))
+        }
+        QueueScope::Team(team_id) => query.filter(requests::team_id.eq(team_id.clone())),
     };
-    if let Some(viewer) = viewer {
-        let excluded = request_exclusions::table
-            .filter(request_exclusions::user_id.eq(viewer.clone()))
-            .select(request_exclusions::request_id);
-        query = query.filter(requests::id.ne_all(excluded));
-    }
     if let Some(priority) = priority {
         query = query.filter(requests::priority.eq(priority.to_owned()));
     }
