@@ -478,6 +478,13 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("auth.access_token_ttl_seconds"));
+        let mut s = dev_settings();
+        s.sla.reports_at_once = 0;
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("sla.reports_at_once"));
     }
 
     #[test]

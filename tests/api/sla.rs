@@ -673,6 +673,30 @@ async fn coordinators_keep_the_rota_and_bad_shifts_are_refused_by_field() {
 }
 
 #[tokio::test]
+async fn concurrent_reports_wait_their_turn_and_all_give_the_same_figures() {
+    let unit = walk_unit().await;
+    let path = "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30&group_by=team";
+    let expected = unit.app.get(path, Some(&unit.coordinator)).await;
+    assert_eq!(expected.status, StatusCode::OK, "{}", expected.body);
+    // Twelve at once against two turns (sla.reports_at_once): all answer.
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let request = unit
+                .app
+                .client
+                .get(format!("{}{path}", unit.app.address))
+                .bearer_auth(&unit.coordinator);
+            tokio::spawn(async move { read(request.send().await.unwrap()).await })
+        })
+        .collect();
+    for call in calls {
+        let reply = call.await.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body, expected.body);
+    }
+}
+
+#[tokio::test]
 async fn reports_are_for_coordinators_and_admins_over_a_bounded_range() {
     let unit = walk_unit().await;
     let path = "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30";
