@@ -20,6 +20,9 @@ pub struct FactRow {
     pub resolution_met: Option<bool>,
     pub acknowledgement_seconds: Option<i64>,
     pub breached: bool,
+    /// The request's submission and id: where the next piece starts.
+    pub created_at: NaiveDateTime,
+    pub id: String,
 }
 
 /// What facts can be grouped by.
@@ -32,9 +35,13 @@ pub enum FactGroup {
     Specialist,
 }
 
+/// Facts read per query: PostgreSQL's client holds a whole result in memory
+/// before handing over its first row, so a year is read in pieces this size.
+const FACTS_PER_READ: i64 = 5_000;
+
 /// Feeds `each` the facts of the requests submitted in `[from, to)` that have
-/// been triaged, one row at a time, so a report over a year of requests never
-/// holds them all.
+/// been triaged, in submission order, a piece at a time, so a report over a
+/// year of requests never holds them all.
 pub fn each_fact(
     conn: &mut DbConnection,
     from: NaiveDateTime,
@@ -42,38 +49,56 @@ pub fn each_fact(
     group: FactGroup,
     mut each: impl FnMut(FactRow),
 ) -> Result<(), ApiError> {
-    let query = requests::table
-        .inner_join(request_sla::table)
-        .filter(requests::created_at.ge(from))
-        .filter(requests::created_at.lt(to))
-        .into_boxed();
-    // The same figures whatever the group; only the first column changes.
-    macro_rules! by {
-        ($group:expr) => {
-            query.select((
-                $group,
-                request_sla::first_response_business_seconds,
-                request_sla::first_response_wall_seconds,
-                request_sla::first_response_met,
-                request_sla::resolution_business_seconds,
-                request_sla::resolution_wall_seconds,
-                request_sla::resolution_met,
-                request_sla::acknowledgement_seconds,
-                request_sla::breached_at.is_not_null(),
-            ))
+    let mut after: Option<(NaiveDateTime, String)> = None;
+    loop {
+        let mut query = requests::table
+            .inner_join(request_sla::table)
+            .filter(requests::created_at.ge(from))
+            .filter(requests::created_at.lt(to))
+            .into_boxed();
+        if let Some((at, id)) = &after {
+            // The plain bound lets the index scan start at the piece's
+            // beginning instead of at `from` each time.
+            query = query
+                .filter(requests::created_at.ge(*at))
+                .filter(requests::created_at.gt(*at).or(requests::id.gt(id.clone())));
+        }
+        // The same figures whatever the group; only the first column changes.
+        macro_rules! by {
+            ($group:expr) => {
+                query.select((
+                    $group,
+                    request_sla::first_response_business_seconds,
+                    request_sla::first_response_wall_seconds,
+                    request_sla::first_response_met,
+                    request_sla::resolution_business_seconds,
+                    request_sla::resolution_wall_seconds,
+                    request_sla::resolution_met,
+                    request_sla::acknowledgement_seconds,
+                    request_sla::breached_at.is_not_null(),
+                    requests::created_at,
+                    requests::id,
+                ))
+            };
+        }
+        let query = match group {
+            FactGroup::Priority => by!(request_sla::priority.nullable()),
+            FactGroup::Category => by!(requests::category.nullable()),
+            FactGroup::Region => by!(requests::region.nullable()),
+            FactGroup::Team => by!(requests::team_id),
+            FactGroup::Specialist => by!(requests::assignee_id),
         };
+        let rows: Vec<FactRow> = query
+            .order((requests::created_at.asc(), requests::id.asc()))
+            .limit(FACTS_PER_READ)
+            .load(conn)?;
+        let complete = (rows.len() as i64) < FACTS_PER_READ;
+        after = rows.last().map(|r| (r.created_at, r.id.clone()));
+        rows.into_iter().for_each(&mut each);
+        if complete {
+            return Ok(());
+        }
     }
-    let query = match group {
-        FactGroup::Priority => by!(request_sla::priority.nullable()),
-        FactGroup::Category => by!(requests::category.nullable()),
-        FactGroup::Region => by!(requests::region.nullable()),
-        FactGroup::Team => by!(requests::team_id),
-        FactGroup::Specialist => by!(requests::assignee_id),
-    };
-    for row in query.load_iter::<FactRow, diesel::connection::DefaultLoadingMode>(conn)? {
-        each(row?);
-    }
-    Ok(())
 }
 
 /// A missed deadline with the request's reference and routing.
