@@ -27,8 +27,7 @@ use serde_json::json;
 
 use nru_helpdesk::config::{DatabaseSettings, Secret};
 use nru_helpdesk::db::{Db, DbConnection};
-use nru_helpdesk::domain::lifecycle::Status;
-use nru_helpdesk::store::requests::RequestRow;
+use nru_helpdesk::store::requests::{NewRequest, RequestRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -265,7 +264,7 @@ fn seed(url: &str, requests: u64) -> anyhow::Result<(String, f64)> {
 /// The row a submission inserts, for the insert floor.
 fn floor_row(requester: &str, n: u64) -> RequestRow {
     let now = chrono::Utc::now().naive_utc();
-    RequestRow {
+    RequestRow::from(NewRequest {
         id: uuid::Uuid::now_v7().to_string(),
         reference: format!("FLOOR-{n:09}"),
         requester_id: requester.to_owned(),
@@ -282,23 +281,8 @@ fn floor_row(requester: &str, n: u64) -> RequestRow {
         yp_flags: String::new(),
         contact_method: "email".into(),
         contact_times: None,
-        status: Status::New.as_str().into(),
-        priority: None,
-        team_id: None,
-        assignee_id: None,
-        version: 1,
         created_at: now,
-        updated_at: now,
-        triaged_at: None,
-        assigned_at: None,
-        first_response_at: None,
-        resolved_at: None,
-        closed_at: None,
-        withdrawn_at: None,
-        paused_at: None,
-        paused_seconds: 0,
-        due_at: nru_helpdesk::store::sla::NO_DEADLINE,
-    }
+    })
 }
 
 #[derive(QueryableByName)]

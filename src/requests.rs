@@ -19,7 +19,7 @@ use crate::domain::triage::{Facts as TriageFacts, TriageConfig};
 use crate::error::{ApiError, FieldError};
 use crate::store::audit::AuditRow;
 use crate::store::messages::MessageRow;
-use crate::store::requests::{RequestChanges, RequestRow};
+use crate::store::requests::{NewRequest, RequestChanges, RequestRow};
 use crate::store::{self, access::GrantRow};
 
 /// The caller as the policy sees them: id, role and teams.
@@ -492,11 +492,15 @@ pub fn submit(
         .map(|r| r.as_str().to_owned())
         .or(requester.region)
         .ok_or_else(|| ApiError::field("region", "required: your profile has none"))?;
-    let year = now.year();
-    let sequence = store::requests::next_reference_number(conn, year)?;
-    let row = RequestRow {
-        id: store::new_id(),
-        reference: reference(year, sequence),
+    // The year's reference counter stays locked from the moment it is taken
+    // until commit, so the request is stored with its id as a stand-in and
+    // takes its reference after triage and deadlines: concurrent submissions
+    // wait for each other only over the statements that carry the reference
+    // (the audit entry, an automatic assignment's email, the emails).
+    let id = store::new_id();
+    let row = RequestRow::from(NewRequest {
+        reference: id.clone(),
+        id,
         requester_id: requester_id.to_owned(),
         title: submission.title.trim().to_owned(),
         description: submission.description.trim().to_owned(),
@@ -517,24 +521,16 @@ pub fn submit(
             .contact_times
             .as_ref()
             .map(|t| t.trim().to_owned()),
-        status: Status::New.as_str().to_owned(),
-        priority: None,
-        team_id: None,
-        assignee_id: None,
-        version: 1,
         created_at: now,
-        updated_at: now,
-        triaged_at: None,
-        assigned_at: None,
-        first_response_at: None,
-        resolved_at: None,
-        closed_at: None,
-        withdrawn_at: None,
-        paused_at: None,
-        paused_seconds: 0,
-        due_at: store::sla::NO_DEADLINE,
-    };
+    });
     store::requests::insert(conn, &row)?;
+    // Made now so that it comes first in the request's trail.
+    let mut created = AuditRow::new(
+        Some(requester_id),
+        "request.created",
+        Some(&row.id),
+        json!({}),
+    );
     if let Some(idem) = &idempotency {
         let expires = now + Duration::seconds(settings.idempotency_key_ttl_seconds);
         store::idempotency::insert(
@@ -547,13 +543,6 @@ pub fn submit(
             expires,
         )?;
     }
-    store::audit::append(
-        conn,
-        Some(requester_id),
-        "request.created",
-        Some(&row.id),
-        json!({"reference": row.reference, "category": row.category, "urgency": row.urgency}),
-    )?;
     let decision = triage.decide(&TriageFacts {
         category: submission.category,
         urgency: submission.urgency,
@@ -565,8 +554,22 @@ pub fn submit(
         title: &row.title,
         description: &row.description,
     });
-    let mut row = crate::routing::route_new(conn, row, &decision, triage, now)?;
+    let (mut row, hand_out) = crate::routing::triage_new(conn, row, &decision, triage, now)?;
+    // Deadlines do not depend on who holds the request, so this can come
+    // before the assignment.
     crate::sla::refresh(conn, sla, &mut row, now)?;
+    let year = now.year();
+    row.reference = reference(year, store::requests::next_reference_number(conn, year)?);
+    store::requests::set_reference(conn, &row.id, &row.reference)?;
+    created.details =
+        json!({"reference": row.reference, "category": row.category, "urgency": row.urgency})
+            .to_string();
+    store::audit::insert(conn, std::slice::from_ref(&created))?;
+    let row = if hand_out {
+        crate::routing::auto_assign(conn, row, decision.skill, None, now)?
+    } else {
+        row
+    };
     crate::notify::request_received(conn, &row, now)?;
     if crate::routing::is_immediate_risk(&row) {
         crate::notify::immediate_risk(conn, &row, &sla.alert_duties, now)?;

@@ -51,16 +51,17 @@ pub fn record_decision(
     )
 }
 
-/// Triages a just-submitted request by the rules and, where its team hands
-/// out work automatically, assigns it. A rule naming a missing team leaves
-/// the request `new` for a coordinator, with the reason recorded.
-pub fn route_new(
+/// Triages a just-submitted request by the rules. A rule naming a missing
+/// team leaves the request `new` for a coordinator, with the reason
+/// recorded. Also answers whether its team hands out work automatically,
+/// in which case the caller goes on to [`auto_assign`].
+pub fn triage_new(
     conn: &mut DbConnection,
     row: RequestRow,
     decision: &Decision,
     triage: &TriageConfig,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<(RequestRow, bool), ApiError> {
     let team = store::teams::find_by_name(conn, &decision.team)?;
     let row = match &team {
         Some(team) => {
@@ -111,12 +112,9 @@ pub fn route_new(
     if is_immediate_risk(&row) {
         store::triage::raise_safety_event(conn, &row.id, IMMEDIATE_RISK_EVENT, now)?;
     }
-    match team {
-        Some(team) if triage.assignment_mode(&team.name) == AssignmentMode::LeastLoaded => {
-            auto_assign(conn, row, decision.skill, None, now)
-        }
-        _ => Ok(row),
-    }
+    let hand_out =
+        team.is_some_and(|team| triage.assignment_mode(&team.name) == AssignmentMode::LeastLoaded);
+    Ok((row, hand_out))
 }
 
 /// Assigns a triaged, unassigned request to the least-loaded fitting

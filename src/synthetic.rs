@@ -26,7 +26,7 @@ use crate::domain::triage::TriageConfig;
 use crate::sla::{compute, event_row, History};
 use crate::store::audit::AuditRow;
 use crate::store::messages::MessageRow;
-use crate::store::requests::{RequestRow, TransitionRow};
+use crate::store::requests::{NewRequest, RequestRow, TransitionRow};
 use crate::store::sla::{EventRow, SlaRow};
 use crate::store::teams::TeamRow;
 use crate::store::users::UserRow;
@@ -291,7 +291,7 @@ impl Builder<'_> {
         let sequence = self.counters.entry(year).or_default();
         *sequence += 1;
         let id = id_at(created, &mut self.rng);
-        let mut row = RequestRow {
+        let mut row = RequestRow::from(NewRequest {
             id: id.clone(),
             reference: reference(year, *sequence),
             requester_id: requester.clone(),
@@ -308,23 +308,8 @@ impl Builder<'_> {
             yp_flags: String::new(),
             contact_method: "email".into(),
             contact_times: None,
-            status: Status::New.as_str().into(),
-            priority: None,
-            team_id: None,
-            assignee_id: None,
-            version: 1,
             created_at: created,
-            updated_at: created,
-            triaged_at: None,
-            assigned_at: None,
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            withdrawn_at: None,
-            paused_at: None,
-            paused_seconds: 0,
-            due_at: crate::store::sla::NO_DEADLINE,
-        };
+        });
         self.audit(
             rows,
             created,

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{BigInt, Integer};
 
 use crate::db::schema::{
     break_glass_grants, request_exclusions, request_pauses, request_sla, request_transitions,
@@ -49,6 +49,66 @@ pub struct RequestRow {
     pub due_at: NaiveDateTime,
 }
 
+/// What a submission sets; everything else starts as every new request's.
+pub struct NewRequest {
+    pub id: String,
+    pub reference: String,
+    pub requester_id: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub urgency: String,
+    pub organisation: String,
+    pub region: String,
+    pub local_reference: Option<String>,
+    pub yp_age: Option<i32>,
+    pub yp_age_band: Option<String>,
+    pub yp_gender: Option<String>,
+    pub yp_flags: String,
+    pub contact_method: String,
+    pub contact_times: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<NewRequest> for RequestRow {
+    fn from(new: NewRequest) -> RequestRow {
+        RequestRow {
+            id: new.id,
+            reference: new.reference,
+            requester_id: new.requester_id,
+            title: new.title,
+            description: new.description,
+            category: new.category,
+            urgency: new.urgency,
+            organisation: new.organisation,
+            region: new.region,
+            local_reference: new.local_reference,
+            yp_age: new.yp_age,
+            yp_age_band: new.yp_age_band,
+            yp_gender: new.yp_gender,
+            yp_flags: new.yp_flags,
+            contact_method: new.contact_method,
+            contact_times: new.contact_times,
+            status: crate::domain::lifecycle::Status::New.as_str().to_owned(),
+            priority: None,
+            team_id: None,
+            assignee_id: None,
+            version: 1,
+            created_at: new.created_at,
+            updated_at: new.created_at,
+            triaged_at: None,
+            assigned_at: None,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            withdrawn_at: None,
+            paused_at: None,
+            paused_seconds: 0,
+            due_at: super::sla::NO_DEADLINE,
+        }
+    }
+}
+
 /// A change to a request; every change bumps the version.
 #[derive(Debug, Default, Clone, AsChangeset)]
 #[diesel(table_name = requests)]
@@ -88,27 +148,35 @@ pub struct TransitionRow {
     pub at: NaiveDateTime,
 }
 
-/// The next number of `year`'s reference sequence. Runs inside the submit
-/// transaction; the counter row's lock serializes concurrent submissions.
+/// The next number of `year`'s reference sequence, in one statement that
+/// creates the year's counter if missing. The counter row stays locked until
+/// the transaction ends, so callers take it as late as they can.
 pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> Result<i64, ApiError> {
-    // The one backend-specific statement here: "create the year's counter if missing".
-    match conn {
-        DbConnection::Postgresql(c) => diesel::sql_query(
-            "INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
-        )
-        .bind::<Integer, _>(year)
-        .execute(c)?,
-        DbConnection::Sqlite(c) => {
-            diesel::sql_query("INSERT OR IGNORE INTO reference_counters (year, last_value) VALUES (?, 0)")
-                .bind::<Integer, _>(year)
-                .execute(c)?
-        }
+    #[derive(QueryableByName)]
+    struct Counter {
+        #[diesel(sql_type = BigInt)]
+        last_value: i64,
+    }
+    const UPSERT: &str = "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) \
+        ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 \
+        RETURNING last_value";
+    let counter: Counter = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(UPSERT)
+            .bind::<Integer, _>(year)
+            .get_result(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(UPSERT.replace("$1", "?"))
+            .bind::<Integer, _>(year)
+            .get_result(c)?,
     };
-    use crate::db::schema::reference_counters as rc;
-    diesel::update(rc::table.find(year))
-        .set(rc::last_value.eq(rc::last_value + 1))
+    Ok(counter.last_value)
+}
+
+/// Gives a submitted request its reference (see [`next_reference_number`]).
+pub fn set_reference(conn: &mut DbConnection, id: &str, reference: &str) -> Result<(), ApiError> {
+    diesel::update(requests::table.find(id))
+        .set(requests::reference.eq(reference))
         .execute(conn)?;
-    Ok(rc::table.find(year).select(rc::last_value).first(conn)?)
+    Ok(())
 }
 
 pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> Result<(), ApiError> {

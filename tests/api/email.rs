@@ -531,3 +531,54 @@ async fn metrics_show_the_outbox_backlog_and_delivery_time() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_request_assigned_on_submission_carries_its_reference_in_every_email_and_its_trail() {
+    let smtp = SmtpServer::start();
+    let rules = tempfile::tempdir().unwrap();
+    let path = rules.path().join("triage.toml");
+    std::fs::write(
+        &path,
+        "[default]\npriority = \"P3\"\nteam = \"Crime and justice\"\n\n\
+         [teams.\"Crime and justice\"]\nassignment = \"least_loaded\"\n",
+    )
+    .unwrap();
+    let app = spawn_app_with(|s| {
+        send_to(s, &smtp);
+        s.triage.rules_file = path.display().to_string();
+    })
+    .await;
+    let unit = unit_on(app).await;
+    let created = unit
+        .app
+        .post(
+            "/api/v1/requests",
+            Some(&unit.practitioner),
+            case_submission("standard"),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["assignee_id"], json!(unit.specialist_id));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let reference = created.body["reference"].as_str().unwrap().to_owned();
+    assert_eq!(reference, format!("NRU-{}-000001", crate::requests::year()));
+
+    assert_eq!(unit.deliver().await, 2);
+    let mut events: Vec<(String, String)> = smtp
+        .received()
+        .iter()
+        .map(|e| (e.event(), e.header("Subject").unwrap_or_default()))
+        .collect();
+    events.sort();
+    assert_eq!(
+        events.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
+        ["request_assigned", "request_received"]
+    );
+    for (event, subject) in &events {
+        assert!(subject.contains(&reference), "{event}: {subject}");
+    }
+
+    let trail = unit.audit_actions(&id).await;
+    assert_eq!(trail[0].0, "request.created", "{trail:?}");
+    assert_eq!(trail[0].1["details"]["reference"], json!(reference));
+}

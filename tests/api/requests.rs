@@ -158,7 +158,7 @@ impl Unit {
     }
 }
 
-fn year() -> i32 {
+pub fn year() -> i32 {
     use chrono::Datelike;
     chrono::Utc::now().year()
 }
