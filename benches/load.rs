@@ -52,6 +52,10 @@ struct Args {
     concurrency: Vec<u32>,
     #[arg(long, value_delimiter = ',', value_enum, default_values_t = [Backend::Sqlite, Backend::Postgres])]
     databases: Vec<Backend>,
+    /// Only the scenarios whose name contains one of these words (e.g.
+    /// `report,queue`); all when left out.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// PostgreSQL server; a database is created and dropped per size.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     postgres: String,
@@ -581,7 +585,10 @@ fn run_size(
             false,
         ),
     ];
-    for (name, load, insert) in scenarios {
+    let chosen = scenarios.into_iter().filter(|(name, _, _)| {
+        args.only.is_empty() || args.only.iter().any(|w| name.contains(w.as_str()))
+    });
+    for (name, load, insert) in chosen {
         for &c in &args.concurrency {
             reset_peak(server.pid());
             let mut figures = wrk(&base, &load, c, args.seconds)?;
