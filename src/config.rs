@@ -22,6 +22,8 @@ pub struct Settings {
     pub triage: TriageSettings,
     pub sla: SlaSettings,
     pub email: EmailSettings,
+    pub integrations: IntegrationSettings,
+    pub webhooks: WebhookSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     /// The folder the settings were read from; relative paths in them start here.
@@ -43,6 +45,44 @@ pub struct SlaSettings {
     pub monitor_interval_seconds: i64,
     /// Response-time reports computed at once; more wait their turn.
     pub reports_at_once: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IntegrationSettings {
+    /// Lifetime of the access tokens API clients get from /auth/token.
+    pub client_token_ttl_seconds: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    /// Plain http to a loopback address (development only; production
+    /// refuses it).
+    pub allow_http_loopback: bool,
+    /// Networks (CIDR) that webhooks may reach although they are not public,
+    /// e.g. "127.0.0.0/8" for a receiver on this machine.
+    pub allowed_private_networks: Vec<String>,
+    /// Connect and response time allowed per delivery.
+    pub timeout_seconds: i64,
+    pub max_attempts: i32,
+    pub retry_base_seconds: i64,
+    pub retry_max_seconds: i64,
+    pub worker_interval_seconds: i64,
+    pub batch_size: i64,
+    pub lease_seconds: i64,
+}
+
+impl WebhookSettings {
+    /// `allowed_private_networks`, parsed; the error names the entry.
+    pub fn allowed_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.allowed_private_networks
+            .iter()
+            .map(|n| {
+                n.parse().map_err(|e| {
+                    anyhow::anyhow!("webhooks.allowed_private_networks: \"{n}\" is not a network in CIDR form: {e}")
+                })
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -197,7 +237,11 @@ impl Settings {
                 config::Environment::with_prefix("APP")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    // Lists come from the environment comma-separated.
+                    .list_separator(",")
+                    .with_list_parse_key("webhooks.allowed_private_networks")
+                    .with_list_parse_key("email.disabled_events"),
             )
             .set_override("environment", env_name)?
             .build()
@@ -246,6 +290,9 @@ impl Settings {
                 anyhow::bail!(
                     "metrics.token: /metrics is not public in production; set APP__METRICS__TOKEN (at least {MIN_PRODUCTION_SECRET_BYTES} bytes)"
                 );
+            }
+            if self.webhooks.allow_http_loopback {
+                anyhow::bail!("webhooks.allow_http_loopback: plain http is for development only and is refused in production");
             }
         }
         if self.auth.jwt_secret.expose().is_empty() {
@@ -336,6 +383,49 @@ impl Settings {
                 24 * 3600,
             ),
             (
+                "integrations.client_token_ttl_seconds",
+                self.integrations.client_token_ttl_seconds,
+                60,
+                24 * 3600,
+            ),
+            (
+                "webhooks.timeout_seconds",
+                self.webhooks.timeout_seconds,
+                1,
+                60,
+            ),
+            (
+                "webhooks.max_attempts",
+                i64::from(self.webhooks.max_attempts),
+                1,
+                100,
+            ),
+            (
+                "webhooks.retry_base_seconds",
+                self.webhooks.retry_base_seconds,
+                1,
+                24 * 3600,
+            ),
+            (
+                "webhooks.retry_max_seconds",
+                self.webhooks.retry_max_seconds,
+                1,
+                7 * 24 * 3600,
+            ),
+            (
+                "webhooks.worker_interval_seconds",
+                self.webhooks.worker_interval_seconds,
+                1,
+                3600,
+            ),
+            ("webhooks.batch_size", self.webhooks.batch_size, 1, 1000),
+            (
+                "webhooks.lease_seconds",
+                self.webhooks.lease_seconds,
+                10,
+                24 * 3600,
+            ),
+            (
                 "requests.break_glass_minutes",
                 self.requests.break_glass_minutes,
                 1,
@@ -366,6 +456,7 @@ impl Settings {
         if self.email.transport == EmailTransport::Smtp && self.email.smtp.host.trim().is_empty() {
             anyhow::bail!("email.smtp.host: required when email.transport is \"smtp\"");
         }
+        self.webhooks.allowed_networks()?;
         if self.database.pool_size == 0 {
             anyhow::bail!("database.pool_size: must be at least 1");
         }
@@ -422,6 +513,24 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_plain_http_webhooks_and_bad_networks_are_named() {
+        let mut s = dev_settings();
+        s.environment = Environment::Production;
+        s.auth.jwt_secret = Secret::new("x".repeat(32));
+        s.metrics.token = Secret::new("m".repeat(32));
+        s.check().expect("production with secrets set");
+        s.webhooks.allow_http_loopback = true;
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("webhooks.allow_http_loopback"), "{err}");
+
+        let mut s = dev_settings();
+        s.webhooks.allowed_private_networks = vec!["127.0.0.0/8".into(), "10.0.0.300/8".into()];
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("webhooks.allowed_private_networks"), "{err}");
+        assert!(err.contains("10.0.0.300/8"), "{err}");
+    }
+
+    #[test]
     fn the_shipped_sla_policies_are_valid() {
         let mut s = dev_settings();
         s.config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
@@ -445,6 +554,29 @@ mod tests {
         let dir = config_dir_with(|s| s.replace("port = 8080", "port = \"eighty\""));
         let err = Settings::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("server.port"), "{err}");
+    }
+
+    #[test]
+    fn lists_come_from_the_environment_comma_separated() {
+        // Only this test sets this variable; others loading settings at the
+        // same time would merely see two valid networks.
+        let key = "APP__WEBHOOKS__ALLOWED_PRIVATE_NETWORKS";
+        std::env::set_var(key, "127.0.0.0/8,::1/128");
+        let dir = config_dir_with(|s| s.to_owned());
+        let loaded = Settings::load(dir.path());
+        std::env::remove_var(key);
+        let networks = loaded
+            .expect("loads")
+            .webhooks
+            .allowed_networks()
+            .expect("valid");
+        assert_eq!(
+            networks,
+            [
+                "127.0.0.0/8".parse::<ipnet::IpNet>().unwrap(),
+                "::1/128".parse().unwrap()
+            ]
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     outbox: IntGaugeVec,
     outbox_oldest_pending_age: IntGauge,
+    webhooks: IntGaugeVec,
+    webhooks_oldest_pending_age: IntGauge,
     delivery: Histogram,
 }
 
@@ -97,6 +99,17 @@ impl Metrics {
                 "outbox_oldest_pending_age_seconds",
                 "Age of the oldest email waiting to be delivered",
             )?,
+            webhooks: gauge_vec(
+                &registry,
+                "webhook_deliveries",
+                "Webhook deliveries by status (pending, delivered, dead)",
+                &["status"],
+            )?,
+            webhooks_oldest_pending_age: gauge(
+                &registry,
+                "webhook_oldest_pending_age_seconds",
+                "Age of the oldest webhook delivery waiting to be sent",
+            )?,
             delivery: {
                 let histogram = Histogram::with_opts(
                     HistogramOpts::new(
@@ -156,17 +169,26 @@ impl Metrics {
                 .with_label_values(&[kind.as_str()])
                 .set(*count);
         }
-        self.outbox.reset();
-        for (status, count) in &snapshot.outbox {
-            self.outbox
-                .with_label_values(&[status.as_str()])
-                .set(*count);
+        for (gauges, counts, age, oldest) in [
+            (
+                &self.outbox,
+                &snapshot.outbox,
+                &self.outbox_oldest_pending_age,
+                snapshot.oldest_pending_email,
+            ),
+            (
+                &self.webhooks,
+                &snapshot.webhooks,
+                &self.webhooks_oldest_pending_age,
+                snapshot.oldest_pending_webhook,
+            ),
+        ] {
+            gauges.reset();
+            for (status, count) in counts {
+                gauges.with_label_values(&[status.as_str()]).set(*count);
+            }
+            age.set(oldest.map_or(0, |at| (now - at).num_seconds().max(0)));
         }
-        self.outbox_oldest_pending_age.set(
-            snapshot
-                .oldest_pending_email
-                .map_or(0, |at| (now - at).num_seconds().max(0)),
-        );
         for (pool, state) in pools {
             let idle = i64::from(state.idle_connections);
             let in_use = i64::from(state.connections) - idle;

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::config::RequestSettings;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
+use crate::domain::integrations::WebhookEvent;
 use crate::domain::lifecycle::{next_status, within_reopen_window, Action, Status};
 use crate::domain::policy::{self, Access, RequestFacts, Viewer};
 use crate::domain::requests::{
@@ -207,6 +208,18 @@ pub(crate) fn apply_action(
     }
     store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
     crate::notify::after_action(conn, &updated, action, actor_id, now)?;
+    if from != to {
+        crate::webhooks::publish(
+            conn,
+            WebhookEvent::RequestStatusChanged,
+            &updated,
+            crate::webhooks::Detail {
+                previous_status: Some(from.as_str().to_owned()),
+                ..Default::default()
+            },
+            now,
+        )?;
+    }
     Ok(updated)
 }
 
@@ -778,6 +791,24 @@ pub fn post_message(
     crate::sla::refresh(conn, sla, &mut row, now)?;
     if kind == MessageKind::Reply {
         crate::notify::reply_posted(conn, &row, seen.access == Access::Requester, now)?;
+        crate::webhooks::publish(
+            conn,
+            WebhookEvent::MessageCreated,
+            &row,
+            crate::webhooks::Detail {
+                message_id: Some(message.id.clone()),
+                from: Some(
+                    if seen.access == Access::Requester {
+                        "requester"
+                    } else {
+                        "unit"
+                    }
+                    .to_owned(),
+                ),
+                ..Default::default()
+            },
+            now,
+        )?;
     }
     Ok((message, row))
 }

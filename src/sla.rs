@@ -10,6 +10,7 @@ use crate::db::{Db, DbConnection};
 use crate::domain::deadlines::{
     self, Assessment, ClockKind, Crossing, EventKind, Facts, Run, SlaState,
 };
+use crate::domain::integrations::WebhookEvent;
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::Priority;
 use crate::domain::sla::SlaPolicies;
@@ -236,6 +237,19 @@ pub fn refresh(
     row.due_at = computed.due_at;
     for event in &recorded {
         crate::notify::sla_event(conn, row, event, &policies.alert_duties, now)?;
+        if event.kind == EventKind::Breach.as_str() {
+            crate::webhooks::publish(
+                conn,
+                WebhookEvent::RequestSlaBreached,
+                row,
+                crate::webhooks::Detail {
+                    clock: Some(event.clock.clone()),
+                    due_at: Some(event.due_at.and_utc()),
+                    ..Default::default()
+                },
+                now,
+            )?;
+        }
     }
     Ok(recorded)
 }

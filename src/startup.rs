@@ -26,6 +26,7 @@ use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::notify::mailer::Mailer;
+use crate::webhooks::sender::{Dispatcher, Reach};
 
 /// Shared by every request.
 pub struct AppState {
@@ -41,6 +42,8 @@ pub struct AppState {
     pub audit: AuditTrail,
     /// Turns for computing response-time reports (`sla.reports_at_once`).
     pub report_turns: Arc<tokio::sync::Semaphore>,
+    /// Which addresses webhooks may reach, checked at registration too.
+    pub webhook_reach: Reach,
     pub openapi_yaml: String,
 }
 
@@ -49,6 +52,7 @@ pub struct Application {
     server: Server,
     monitor: SlaMonitor,
     mailer: Mailer,
+    dispatcher: Dispatcher,
     audit_writer: AuditWriter,
 }
 
@@ -135,6 +139,7 @@ impl Application {
             clock.clone(),
             metrics.clone(),
         )?;
+        let dispatcher = Dispatcher::new(&settings.webhooks, db.clone(), clock.clone())?;
         let (audit, audit_writer) = audit_trail(db.clone());
         let report_turns = Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(settings.sla.reports_at_once).unwrap_or(1),
@@ -143,6 +148,7 @@ impl Application {
             db,
             audit,
             report_turns,
+            webhook_reach: dispatcher.reach().clone(),
             keys: TokenKeys::new(&settings.auth),
             settings,
             triage: Arc::new(triage),
@@ -174,6 +180,7 @@ impl Application {
             server,
             monitor,
             mailer,
+            dispatcher,
             audit_writer,
         })
     }
@@ -188,6 +195,10 @@ impl Application {
 
     pub fn mailer(&self) -> Mailer {
         self.mailer.clone()
+    }
+
+    pub fn dispatcher(&self) -> Dispatcher {
+        self.dispatcher.clone()
     }
 
     /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::api::extract::JsonBody;
-use crate::auth::{password, refresh};
+use crate::auth::{password, secrets};
 use crate::domain::accounts::normalise_email;
 use crate::domain::throttle::{retry_after, ThrottlePolicy};
 use crate::error::ApiError;
@@ -46,9 +46,37 @@ pub struct TokenResponse {
 }
 
 const BAD_CREDENTIALS: &str = "the email or password is not correct";
+
+/// 429 with `Retry-After` while an account (an email, or an API client's
+/// `client:<id>`) or an address has failed too often within the window.
+pub(crate) async fn throttle(state: &AppState, key: &str, address: &str) -> Result<(), ApiError> {
+    let auth = &state.settings.auth;
+    let policy = ThrottlePolicy {
+        max_failures_per_account: auth.login_max_failures_per_account,
+        max_failures_per_address: auth.login_max_failures_per_address,
+        window: Duration::seconds(auth.login_window_seconds),
+    };
+    let now = store::now();
+    let (key, addr) = (key.to_owned(), address.to_owned());
+    let wait = state
+        .db
+        .read(move |conn| {
+            let since = now - policy.window;
+            let account = store::login_attempts::account_failures(conn, &key, since)?;
+            let address = store::login_attempts::address_failures(conn, &addr, since)?;
+            Ok(retry_after(&policy, now, &account, &address))
+        })
+        .await?;
+    match wait {
+        Some(retry_after_seconds) => Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        }),
+        None => Ok(()),
+    }
+}
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used";
 
-fn client_address(req: &HttpRequest) -> String {
+pub(crate) fn client_address(req: &HttpRequest) -> String {
     req.peer_addr()
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
@@ -93,28 +121,12 @@ pub async fn login(
     let email_key = normalise_email(&body.email);
     let address = client_address(&req);
     let auth = &state.settings.auth;
-    let policy = ThrottlePolicy {
-        max_failures_per_account: auth.login_max_failures_per_account,
-        max_failures_per_address: auth.login_max_failures_per_address,
-        window: Duration::seconds(auth.login_window_seconds),
-    };
-    let now = store::now();
-    let (key, addr) = (email_key.clone(), address.clone());
-    let (wait, user) = state
+    throttle(&state, &email_key, &address).await?;
+    let key = email_key.clone();
+    let user = state
         .db
-        .read(move |conn| {
-            let since = now - policy.window;
-            let account = store::login_attempts::account_failures(conn, &key, since)?;
-            let address = store::login_attempts::address_failures(conn, &addr, since)?;
-            let wait = retry_after(&policy, now, &account, &address);
-            Ok((wait, store::users::find_by_email(conn, &key)?))
-        })
+        .read(move |conn| store::users::find_by_email(conn, &key))
         .await?;
-    if let Some(retry_after_seconds) = wait {
-        return Err(ApiError::TooManyRequests {
-            retry_after_seconds,
-        });
-    }
     let candidate = body.password;
     // Every branch pays for one hash check, so timing does not reveal whether the email exists.
     let verified = web::block(move || match user {
@@ -129,8 +141,8 @@ pub async fn login(
     })
     .await
     .map_err(ApiError::internal)?;
-    let refresh_token = refresh::generate();
-    let refresh_digest = refresh::digest(&refresh_token);
+    let refresh_token = secrets::generate();
+    let refresh_digest = secrets::digest(&refresh_token);
     let refresh_ttl = Duration::seconds(auth.refresh_token_ttl_seconds);
     let signed_in = verified.clone();
     let session_id = state
@@ -193,9 +205,9 @@ pub async fn refresh_tokens(
     body: JsonBody<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner()?;
-    let presented = refresh::digest(&body.refresh_token);
-    let next_token = refresh::generate();
-    let next_digest = refresh::digest(&next_token);
+    let presented = secrets::digest(&body.refresh_token);
+    let next_token = secrets::generate();
+    let next_digest = secrets::digest(&next_token);
     let refresh_ttl = Duration::seconds(state.settings.auth.refresh_token_ttl_seconds);
     let outcome = state
         .db
@@ -261,7 +273,7 @@ pub async fn logout(
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner()?;
-    let presented = refresh::digest(&body.refresh_token);
+    let presented = secrets::digest(&body.refresh_token);
     state
         .db
         .write(move |conn| {

@@ -32,7 +32,7 @@ pub struct Message {
 }
 
 impl Message {
-    fn from_row(row: MessageRow) -> Result<Message, ApiError> {
+    pub(crate) fn from_row(row: MessageRow) -> Result<Message, ApiError> {
         Ok(Message {
             kind: MessageKind::parse(&row.kind).ok_or_else(|| {
                 ApiError::internal(format!("message {} has an unknown kind", row.id))

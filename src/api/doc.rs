@@ -1,17 +1,28 @@
 //! The OpenAPI document, generated from the handlers' annotations. Common
 //! error responses are added here, in one place, from each operation's shape.
 
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi as OpenApiDoc, Ref, RefOr};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme,
+};
+use utoipa::openapi::{
+    ContentBuilder, HeaderBuilder, ObjectBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Required, Type,
+};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, conversation, me, notifications, ops, oversight, queue, reports, requests, rota, sla,
-    teams, users,
+    auth, clients, conversation, integration, me, notifications, ops, oversight, queue, reports,
+    requests, rota, sla, teams, users, webhooks,
 };
+use crate::domain::integrations::{Scope, WebhookEvent};
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
+use crate::webhooks::signature::{
+    DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +32,11 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
             application/problem+json; lists use cursor pagination (`limit`, `cursor` → `next_cursor`).",
     ),
     paths(
-        auth::login, auth::refresh_tokens, auth::logout,
+        auth::login, auth::refresh_tokens, auth::logout, clients::token,
+        clients::create, clients::list, clients::read, clients::rotate_secret, clients::revoke,
+        integration::submit, integration::list, integration::read, integration::messages,
+        webhooks::create, webhooks::list, webhooks::read, webhooks::delete,
+        webhooks::deliveries, webhooks::redeliver,
         me::me, me::set_availability, me::change_password,
         notifications::read_preferences, notifications::set_preferences,
         notifications::outbox, notifications::retry,
@@ -39,7 +54,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         reports::response_times, reports::sla_breaches,
         ops::healthz, ops::readyz,
     ),
-    components(schemas(Problem, FieldError, requests::SortOrder)),
+    components(schemas(Problem, FieldError, requests::SortOrder, crate::webhooks::Payload)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Sign-in and tokens"),
@@ -52,6 +67,11 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
         (name = "queue", description = "The specialists' queue and claiming work"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "email", description = "The email outbox (admin)"),
+        (name = "integrations", description = "API clients for other agencies' systems (admin); a client \
+            gets a token at /auth/token (client credentials)"),
+        (name = "client requests", description = "An API client submits requests for its organisation's \
+            practitioners and reads and follows those it submitted"),
+        (name = "webhooks", description = "A client's webhooks (signed event deliveries), their log and redelivery"),
         (name = "response times", description = "SLA events, acknowledgement, the duty rota and reports"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -82,7 +102,33 @@ const RESPONSES: &[(&str, &str, &str)] = &[
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
         openapi.info.license = None;
+        add_webhooks(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "client",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/api/v1/auth/token",
+                    Scopes::from_iter(Scope::ALL.iter().map(|s| {
+                        (
+                            s.as_str(),
+                            match s {
+                                Scope::RequestsWrite => {
+                                    "Submit requests for the organisation's practitioners"
+                                }
+                                Scope::RequestsRead => {
+                                    "Read and follow the requests this client submitted"
+                                }
+                                Scope::WebhooksManage => {
+                                    "Register webhooks and read their deliveries"
+                                }
+                            },
+                        )
+                    })),
+                ))],
+                "Another agency's system (an API client): a short-lived token from /auth/token",
+            )),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -111,6 +157,17 @@ impl Modify for CommonResponses {
                 .responses
                 .insert((*name).to_owned(), RefOr::T(response.build()));
         }
+        let mut seen = std::collections::HashMap::<String, usize>::new();
+        for item in openapi.paths.paths.values() {
+            for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(id) = &operation.operation_id {
+                    *seen.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
         for item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut item.get,
@@ -121,9 +178,79 @@ impl Modify for CommonResponses {
             ];
             for operation in operations.into_iter().flatten() {
                 add_common_responses(operation);
+                unique_operation_id(operation, &seen);
             }
         }
     }
+}
+
+/// Handlers in different modules share names (`list`, `read`, `create`);
+/// OpenAPI wants each operationId once, so a shared one gets its tag in front.
+fn unique_operation_id(operation: &mut Operation, seen: &std::collections::HashMap<String, usize>) {
+    let (Some(id), Some(tag)) = (
+        operation.operation_id.as_ref(),
+        operation.tags.as_ref().and_then(|t| t.first()),
+    ) else {
+        return;
+    };
+    if seen.get(id).copied().unwrap_or(0) > 1 {
+        let prefix: String = tag
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        operation.operation_id = Some(format!("{prefix}_{id}"));
+    }
+}
+
+/// The webhook deliveries a client can subscribe to, as OpenAPI 3.1
+/// `webhooks`, from the same payload type the sender serialises.
+fn add_webhooks(openapi: &mut OpenApiDoc) {
+    let header = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let mut webhooks = serde_json::Map::new();
+    for event in WebhookEvent::ALL {
+        let operation = OperationBuilder::new()
+            .operation_id(Some(format!("webhook_{}", event.as_str().replace('.', "_"))))
+            .summary(Some(format!("`{}`, sent to the webhooks subscribed to it", event.as_str())))
+            .parameters(Some([
+                header(SIGNATURE_HEADER, "`v1=` and the lowercase hex HMAC-SHA256, keyed with the webhook's secret, of `<timestamp>.<body>`"),
+                header(TIMESTAMP_HEADER, "Unix seconds when signed; reject deliveries older than your tolerance (replays)"),
+                header(DELIVERY_HEADER, "The delivery id: the same on every retry"),
+                header(EVENT_HEADER, "The event name, also the body's `type`"),
+            ]))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Payload")))
+                            .build(),
+                    )
+                    .required(Some(Required::True))
+                    .build(),
+            ))
+            .response(
+                "2XX",
+                ResponseBuilder::new()
+                    .description("Received; anything else (or no answer within the timeout) is retried with back-off"),
+            )
+            .build();
+        let item = PathItem::new(HttpMethod::Post, operation);
+        if let Ok(value) = serde_json::to_value(item) {
+            webhooks.insert(event.as_str().to_owned(), value);
+        }
+    }
+    openapi
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("webhooks".to_owned(), serde_json::Value::Object(webhooks));
 }
 
 fn add_common_responses(operation: &mut Operation) {

@@ -26,6 +26,14 @@ impl<T> JsonBody<T> {
     }
 }
 
+fn content_type_is(req: &HttpRequest, wanted: impl Fn(&mime::Mime) -> bool) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| wanted(&m))
+}
+
 impl<T> FromRequest for JsonBody<T>
 where
     T: DeserializeOwned + Validate + 'static,
@@ -34,30 +42,78 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| {
-                m.type_() == mime::APPLICATION
-                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-            });
+        let content_type_ok = content_type_is(req, |m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        });
         let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
         let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move { Ok(JsonBody(read_json(content_type_ok, limit, body).await)) })
+        Box::pin(async move {
+            Ok(JsonBody(
+                read_body(
+                    content_type_ok,
+                    "the body must be JSON sent as Content-Type: application/json",
+                    limit,
+                    body,
+                    parse_json,
+                )
+                .await,
+            ))
+        })
     }
 }
 
-async fn read_json<T, F>(content_type_ok: bool, limit: usize, body: F) -> Result<T, ApiError>
+/// A form body (`application/x-www-form-urlencoded`, as OAuth 2.0 token
+/// requests are sent), read and checked like [`JsonBody`].
+pub struct FormBody<T>(Result<T, ApiError>);
+
+impl<T> FormBody<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T> FromRequest for FormBody<T>
 where
-    T: DeserializeOwned + Validate,
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = content_type_is(req, |m| {
+            m.type_() == mime::APPLICATION && m.subtype() == mime::WWW_FORM_URLENCODED
+        });
+        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            Ok(FormBody(
+                read_body(
+                    content_type_ok,
+                    "the body must be sent as Content-Type: application/x-www-form-urlencoded",
+                    limit,
+                    body,
+                    parse_form,
+                )
+                .await,
+            ))
+        })
+    }
+}
+
+async fn read_body<T, F>(
+    content_type_ok: bool,
+    content_type_problem: &str,
+    limit: usize,
+    body: F,
+    parse: fn(&[u8]) -> Result<T, ApiError>,
+) -> Result<T, ApiError>
+where
+    T: Validate,
     F: Future<Output = Result<web::Bytes, actix_web::Error>>,
 {
     if !content_type_ok {
-        return Err(ApiError::UnsupportedMediaType(
-            "the body must be JSON sent as Content-Type: application/json".into(),
-        ));
+        return Err(ApiError::UnsupportedMediaType(content_type_problem.into()));
     }
     let bytes = body
         .await
@@ -68,9 +124,21 @@ where
                 errors: Vec::new(),
             },
         })?;
-    let value = parse_json::<T>(&bytes)?;
+    let value = parse(&bytes)?;
     value.validate()?;
     Ok(value)
+}
+
+/// A form body's fields; a wrong, missing or unknown one is named.
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner().to_string();
+        ApiError::Validation(vec![FieldError::new(
+            field_of(e.path().to_string(), &inner),
+            inner,
+        )])
+    })
 }
 
 const DEFAULT_LIMIT: usize = 65_536;
@@ -217,6 +285,17 @@ mod tests {
             parse_json::<Body>(b"{not json").unwrap_err(),
             ApiError::BadRequest { .. }
         ));
+    }
+
+    #[test]
+    fn form_fields_are_named_like_json_fields() {
+        assert_eq!(
+            fields(parse_form::<Body>(b"name=a&extra=1").unwrap_err()),
+            ["extra"]
+        );
+        assert_eq!(fields(parse_form::<Body>(b"age=1").unwrap_err()), ["name"]);
+        let body: Body = parse_form(b"name=a%20b&age=3").unwrap();
+        assert_eq!(body.name, "a b");
     }
 
     #[test]

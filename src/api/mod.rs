@@ -1,9 +1,11 @@
 //! HTTP handlers, one module per resource, and the route table.
 
 pub mod auth;
+pub mod clients;
 pub mod conversation;
 pub mod doc;
 pub mod extract;
+pub mod integration;
 pub mod me;
 pub mod notifications;
 pub mod ops;
@@ -16,6 +18,7 @@ pub mod rota;
 pub mod sla;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::{web, HttpResponse, Route};
 
@@ -97,6 +100,78 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(notifications::read_preferences),
                     web::put().to(notifications::set_preferences),
                 ],
+            ))
+            .service(resource(
+                "/auth/token",
+                "POST",
+                vec![web::post().to(clients::token)],
+            ))
+            .service(resource(
+                "/admin/api-clients",
+                "GET, POST",
+                vec![
+                    web::get().to(clients::list),
+                    web::post().to(clients::create),
+                ],
+            ))
+            .service(resource(
+                "/admin/api-clients/{id}",
+                "GET",
+                vec![web::get().to(clients::read)],
+            ))
+            .service(resource(
+                "/admin/api-clients/{id}/rotate-secret",
+                "POST",
+                vec![web::post().to(clients::rotate_secret)],
+            ))
+            .service(resource(
+                "/admin/api-clients/{id}/revoke",
+                "POST",
+                vec![web::post().to(clients::revoke)],
+            ))
+            .service(resource(
+                "/client/requests",
+                "GET, POST",
+                vec![
+                    web::get().to(integration::list),
+                    web::post().to(integration::submit),
+                ],
+            ))
+            .service(resource(
+                "/client/requests/{id}",
+                "GET",
+                vec![web::get().to(integration::read)],
+            ))
+            .service(resource(
+                "/client/requests/{id}/messages",
+                "GET",
+                vec![web::get().to(integration::messages)],
+            ))
+            .service(resource(
+                "/webhooks",
+                "GET, POST",
+                vec![
+                    web::get().to(webhooks::list),
+                    web::post().to(webhooks::create),
+                ],
+            ))
+            .service(resource(
+                "/webhooks/{id}",
+                "GET, DELETE",
+                vec![
+                    web::get().to(webhooks::read),
+                    web::delete().to(webhooks::delete),
+                ],
+            ))
+            .service(resource(
+                "/webhooks/{id}/deliveries",
+                "GET",
+                vec![web::get().to(webhooks::deliveries)],
+            ))
+            .service(resource(
+                "/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+                "POST",
+                vec![web::post().to(webhooks::redeliver)],
             ))
             .service(resource(
                 "/admin/outbox",

@@ -12,7 +12,7 @@ use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
-use crate::auth::Caller;
+use crate::auth::{Caller, ClientCaller};
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
 use crate::domain::deadlines::SlaState;
@@ -276,6 +276,11 @@ pub struct SubmitRequest {
     pub young_person: YoungPersonInput,
     #[validate(nested)]
     pub contact: ContactInput,
+    /// API clients only (`POST /client/requests`): the email of the
+    /// practitioner of the client's organisation the request is for.
+    #[validate(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -511,14 +516,40 @@ pub async fn submit(
     req: HttpRequest,
     body: JsonBody<SubmitRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
     caller.require(&[Role::Practitioner])?;
     let body = body.into_inner()?;
-    let key = idempotency_key(&req)?;
+    if body.on_behalf_of.is_some() {
+        return Err(ApiError::field(
+            "on_behalf_of",
+            "only API clients submit on behalf of a practitioner",
+        ));
+    }
+    create(&state, Submitter::Person(caller.user_id), &req, body).await
+}
+
+/// Who submits: a practitioner for themselves, or an API client for one of
+/// its organisation's practitioners (named in `on_behalf_of`).
+#[derive(Clone)]
+pub(crate) enum Submitter {
+    Person(String),
+    Client(ClientCaller),
+}
+
+/// A submission, with its Idempotency-Key, answered as the requester sees
+/// it; shared by `POST /requests` and `POST /client/requests`.
+pub(crate) async fn create(
+    state: &web::Data<AppState>,
+    submitter: Submitter,
+    req: &HttpRequest,
+    body: SubmitRequest,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let key = idempotency_key(req)?;
     let body_hash = Sha256::digest(serde_json::to_vec(&body).map_err(ApiError::internal)?)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<String>();
+    let on_behalf_of = body.on_behalf_of;
     let submission = Submission {
         title: body.title,
         description: body.description,
@@ -536,16 +567,25 @@ pub async fn submit(
     };
     let settings = state.settings.requests.clone();
     let attempt = || {
-        let (submission, key, body_hash, settings) = (
+        let (mut submission, key, body_hash, settings) = (
             submission.clone(),
             key.clone(),
             body_hash.clone(),
             settings.clone(),
         );
-        let requester = caller.user_id.clone();
+        let (submitter, on_behalf_of) = (submitter.clone(), on_behalf_of.clone());
         let triage = state.triage.clone();
         let sla = state.sla.clone();
         state.db.write(move |conn| {
+            let requester = match &submitter {
+                Submitter::Person(id) => id.clone(),
+                Submitter::Client(client) => crate::integrations::requester_for(
+                    conn,
+                    client,
+                    on_behalf_of.as_deref(),
+                    &mut submission,
+                )?,
+            };
             let idem = key.as_deref().map(|key| Idempotency {
                 key,
                 body_hash: &body_hash,
@@ -562,6 +602,9 @@ pub async fn submit(
                 },
                 now,
             )?;
+            if let Submitter::Client(client) = &submitter {
+                crate::integrations::after_submit(conn, &client.client_id, &row, replayed, now)?;
+            }
             // A replay may come after the conversation began.
             let count = extras(conn, &row, flows::visible_kind(Access::Requester))?;
             Ok((row, replayed, count))
@@ -573,8 +616,12 @@ pub async fn submit(
         Err(ApiError::Conflict(_)) if key.is_some() => attempt().await?,
         other => other?,
     };
+    let location = match submitter {
+        Submitter::Person(_) => format!("/api/v1/requests/{}", row.id),
+        Submitter::Client(_) => format!("/api/v1/client/requests/{}", row.id),
+    };
     let mut builder = HttpResponse::Created();
-    builder.insert_header((header::LOCATION, format!("/api/v1/requests/{}", row.id)));
+    builder.insert_header((header::LOCATION, location));
     if replayed {
         builder.insert_header(("Idempotency-Replayed", "true"));
     }

@@ -1,4 +1,5 @@
-//! `Caller`: the signed-in person behind a request, checked on every call.
+//! `Caller`: the signed-in person behind a request, and `ClientCaller`: the
+//! API client behind one; both checked on every call.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,6 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::domain::accounts::Role;
+use crate::domain::integrations::{parse_scopes, Scope};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store;
@@ -38,33 +40,39 @@ fn unauthorized(detail: &str) -> ApiError {
     ApiError::Unauthorized(detail.to_owned())
 }
 
+/// The bearer token of a request, or the 401 that says what is wrong.
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("send an access token as Authorization: Bearer <token>"))?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| unauthorized("the Authorization header must use the Bearer scheme"))
+}
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("application state missing"))
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header_value = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let found = app_state(req).and_then(|state| Ok((state, bearer_token(req)?)));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let value = header_value.ok_or_else(|| {
-                unauthorized("send an access token as Authorization: Bearer <token>")
-            })?;
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    unauthorized("the Authorization header must use the Bearer scheme")
-                })?;
+            let (state, token) = found?;
             let claims = state
                 .keys
-                .verify(token)
+                .verify(&token)
                 .map_err(|_| unauthorized("the access token is invalid or expired"))?;
             let (user_id, session_id) = (claims.sub, claims.sid);
             let lookup = (user_id.clone(), session_id.clone());
@@ -79,6 +87,67 @@ impl FromRequest for Caller {
                 user_id,
                 session_id,
                 role,
+            })
+        })
+    }
+}
+
+/// An API client (another agency's system) behind a request, checked on
+/// every call: the client must still exist unrevoked with the secret the
+/// token was issued under.
+#[derive(Debug, Clone)]
+pub struct ClientCaller {
+    pub client_id: String,
+    pub organisation: String,
+    pub scopes: Vec<Scope>,
+}
+
+impl ClientCaller {
+    /// 403 unless the token carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this token lacks the {} scope",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+impl FromRequest for ClientCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<ClientCaller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let found = app_state(req).and_then(|state| Ok((state, bearer_token(req)?)));
+        Box::pin(async move {
+            let (state, token) = found?;
+            let claims = state
+                .keys
+                .verify_client(&token)
+                .map_err(|_| unauthorized("the client token is invalid or expired"))?;
+            let id = claims.sub.clone();
+            let client = state
+                .db
+                .read(move |conn| store::clients::find(conn, &id))
+                .await?
+                .filter(|c| c.revoked_at.is_none() && c.secret_version == claims.ver)
+                .ok_or_else(|| {
+                    unauthorized("the client was revoked or its secret rotated; get a new token")
+                })?;
+            // A token never carries more than the client holds now.
+            let held = parse_scopes(&client.scopes).unwrap_or_default();
+            let scopes = parse_scopes(&claims.scope)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|s| held.contains(s))
+                .collect();
+            Ok(ClientCaller {
+                client_id: client.id,
+                organisation: client.organisation,
+                scopes,
             })
         })
     }

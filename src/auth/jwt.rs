@@ -8,6 +8,8 @@ use crate::config::AuthSettings;
 
 /// Marks an access token so no other kind of token can pass as one.
 pub const ACCESS_TOKEN_TYPE: &str = "access";
+/// Marks an API client's token: it opens the client endpoints only.
+pub const CLIENT_TOKEN_TYPE: &str = "client";
 const LEEWAY_SECONDS: u64 = 10;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -21,6 +23,23 @@ pub struct Claims {
     pub jti: String,
     /// The sign-in session (refresh-token family) this token belongs to.
     pub sid: String,
+    pub typ: String,
+}
+
+/// An API client's token (client-credentials grant).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClientClaims {
+    /// The client id.
+    pub sub: String,
+    /// Space-separated scopes granted.
+    pub scope: String,
+    /// The client's secret version when issued; rotation ends older tokens.
+    pub ver: i32,
+    pub exp: i64,
+    pub iat: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
     pub typ: String,
 }
 
@@ -76,12 +95,49 @@ impl TokenKeys {
 
     /// Checks signature, algorithm, expiry, issuer, audience and token kind.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
-        let data =
-            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
-        if data.claims.typ != ACCESS_TOKEN_TYPE {
+        let claims: Claims = self.decode(token)?;
+        if claims.typ != ACCESS_TOKEN_TYPE {
             return Err("not an access token".into());
         }
-        Ok(data.claims)
+        Ok(claims)
+    }
+
+    pub fn issue_client(
+        &self,
+        client_id: &str,
+        scope: &str,
+        secret_version: i32,
+        ttl_seconds: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let claims = ClientClaims {
+            sub: client_id.to_owned(),
+            scope: scope.to_owned(),
+            ver: secret_version,
+            iat: now.timestamp(),
+            exp: now.timestamp() + ttl_seconds,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: uuid::Uuid::now_v7().to_string(),
+            typ: CLIENT_TOKEN_TYPE.to_owned(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("token signing failed: {e}"))
+    }
+
+    /// As [`TokenKeys::verify`], for an API client's token.
+    pub fn verify_client(&self, token: &str) -> Result<ClientClaims, String> {
+        let claims: ClientClaims = self.decode(token)?;
+        if claims.typ != CLIENT_TOKEN_TYPE {
+            return Err("not a client token".into());
+        }
+        Ok(claims)
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, String> {
+        decode::<T>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -194,5 +250,29 @@ mod tests {
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert_eq!(keys.verify(&token).unwrap_err(), "not an access token");
+    }
+
+    #[test]
+    fn client_and_person_tokens_never_pass_as_each_other() {
+        let keys = TokenKeys::new(&settings());
+        let client = keys
+            .issue_client("c1", "requests:read", 3, 600, Utc::now())
+            .unwrap();
+        let claims = keys.verify_client(&client).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.ver), ("c1", 3));
+        assert_eq!(claims.scope, "requests:read");
+        assert!(keys.verify(&client).is_err());
+        let person = keys.issue("u", "admin", "s", Utc::now()).unwrap();
+        assert!(keys.verify_client(&person).is_err());
+        let stale = keys
+            .issue_client(
+                "c1",
+                "requests:read",
+                3,
+                600,
+                Utc::now() - chrono::Duration::seconds(700),
+            )
+            .unwrap();
+        assert!(keys.verify_client(&stale).is_err());
     }
 }

@@ -4,6 +4,6 @@
 pub mod extractor;
 pub mod jwt;
 pub mod password;
-pub mod refresh;
+pub mod secrets;
 
-pub use extractor::Caller;
+pub use extractor::{Caller, ClientCaller};

@@ -1,4 +1,6 @@
-//! Opaque refresh tokens: random, shown once, stored only as a SHA-256 digest.
+//! Opaque random secrets (refresh tokens, API client secrets, webhook signing
+//! keys): 256 bits, shown once; refresh tokens and client secrets are stored
+//! only as a SHA-256 digest.
 
 use base64::Engine;
 use rand::RngCore;

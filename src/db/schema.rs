@@ -298,6 +298,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        name -> Text,
+        organisation -> Text,
+        scopes -> Text,
+        secret_hash -> Text,
+        secret_version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    client_requests (request_id) {
+        request_id -> Text,
+        client_id -> Text,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        client_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        event -> Text,
+        request_id -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        response_status -> Nullable<Integer>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(request_sla -> requests (request_id));
 diesel::joinable!(sla_events -> requests (request_id));
 diesel::joinable!(rota_shifts -> users (user_id));
@@ -309,6 +362,9 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(messages -> requests (request_id));
 diesel::joinable!(request_transitions -> requests (request_id));
 diesel::joinable!(request_pauses -> requests (request_id));
+diesel::joinable!(client_requests -> api_clients (client_id));
+diesel::joinable!(webhooks -> api_clients (client_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -334,4 +390,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rota_shifts,
     email_outbox,
     notification_preferences,
+    api_clients,
+    client_requests,
+    webhooks,
+    webhook_deliveries,
 );

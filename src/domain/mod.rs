@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod assignment;
 pub mod calendar;
 pub mod deadlines;
+pub mod integrations;
 pub mod lifecycle;
 pub mod notifications;
 pub mod policy;

@@ -22,6 +22,9 @@ pub struct Snapshot {
     /// Emails by outbox status, and the oldest one still pending.
     pub outbox: Vec<(String, i64)>,
     pub oldest_pending_email: Option<NaiveDateTime>,
+    /// Webhook deliveries by status, and the oldest one still pending.
+    pub webhooks: Vec<(String, i64)>,
+    pub oldest_pending_webhook: Option<NaiveDateTime>,
 }
 
 pub fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, ApiError> {
@@ -57,9 +60,12 @@ pub fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, ApiError> {
         .select((sla_events::kind, diesel::dsl::count_star()))
         .load(conn)?;
     let (outbox, oldest_pending_email) = super::outbox::backlog(conn)?;
+    let (webhooks, oldest_pending_webhook) = super::webhooks::backlog(conn)?;
     Ok(Snapshot {
         outbox,
         oldest_pending_email,
+        webhooks,
+        oldest_pending_webhook,
         open,
         unassigned,
         oldest_unassigned,

@@ -102,10 +102,8 @@ pub fn on_duty_ids(
         .load(conn)?)
 }
 
-/// Leases up to `limit` emails that are due, for `worker` until `lease_until`.
-/// On PostgreSQL the candidate rows are locked with SKIP LOCKED, so workers
-/// on several replicas never take the same row; an expired lease (a worker
-/// that died) makes a row available again.
+/// Leases up to `limit` emails that are due, for `worker` until `lease_until`
+/// (see [`super::claim_due`]).
 pub fn claim(
     conn: &mut DbConnection,
     worker: &str,
@@ -113,37 +111,16 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> Result<Vec<EmailRow>, ApiError> {
-    let due = email_outbox::table
-        .filter(email_outbox::status.eq(PENDING))
-        .filter(email_outbox::next_attempt_at.le(now))
-        .filter(
-            email_outbox::lease_until
-                .is_null()
-                .or(email_outbox::lease_until.lt(now)),
-        )
-        .order((email_outbox::next_attempt_at.asc(), email_outbox::id.asc()))
-        .select(email_outbox::id)
-        .limit(limit);
-    let ids: Vec<String> = match conn {
-        DbConnection::Postgresql(c) => due.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => due.load(c)?,
-    };
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    diesel::update(email_outbox::table.filter(email_outbox::id.eq_any(&ids)))
-        .set((
-            email_outbox::lease_until.eq(lease_until),
-            email_outbox::leased_by.eq(worker),
-            email_outbox::attempts.eq(email_outbox::attempts + 1),
-        ))
-        .execute(conn)?;
-    Ok(email_outbox::table
-        .filter(email_outbox::id.eq_any(&ids))
-        .filter(email_outbox::leased_by.eq(worker))
-        .order((email_outbox::next_attempt_at.asc(), email_outbox::id.asc()))
-        .select(EmailRow::as_select())
-        .load(conn)?)
+    Ok(super::claim_due!(
+        conn,
+        email_outbox,
+        EmailRow,
+        PENDING,
+        worker,
+        now,
+        lease_until,
+        limit
+    ))
 }
 
 /// Records the outcome of an attempt, if `worker` still holds the lease.
@@ -221,19 +198,11 @@ pub fn list(
         .load(conn)?)
 }
 
-/// Emails by status, and when the oldest pending one was written.
+/// Rows of an outbox by status, and when the oldest pending one was written.
 pub type Backlog = (Vec<(String, i64)>, Option<NaiveDateTime>);
 
 pub fn backlog(conn: &mut DbConnection) -> Result<Backlog, ApiError> {
-    let counts = email_outbox::table
-        .group_by(email_outbox::status)
-        .select((email_outbox::status, diesel::dsl::count_star()))
-        .load(conn)?;
-    let oldest = email_outbox::table
-        .filter(email_outbox::status.eq(PENDING))
-        .select(diesel::dsl::min(email_outbox::created_at))
-        .first(conn)?;
-    Ok((counts, oldest))
+    Ok(super::backlog!(conn, email_outbox, PENDING))
 }
 
 /// The events `user_id` has switched off.

@@ -10,6 +10,7 @@ use nru_helpdesk::clock::Clock;
 use nru_helpdesk::config::{Secret, Settings};
 use nru_helpdesk::notify::mailer::Mailer;
 use nru_helpdesk::startup::{Application, SlaMonitor};
+use nru_helpdesk::webhooks::sender::Dispatcher;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -88,6 +89,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.triage.rules_file = fixture("triage-manual.toml");
     // Emails stay in the outbox unless a test delivers them (tests/api/email.rs).
     settings.email.worker_interval_seconds = 3600;
+    // Webhooks too (tests/api/integrations.rs).
+    settings.webhooks.worker_interval_seconds = 3600;
     settings.email.file_dir = std::env::temp_dir()
         .join("nru-helpdesk-test-mail")
         .display()
@@ -109,6 +112,8 @@ pub struct TestApp {
     pub monitor: SlaMonitor,
     /// Delivers the outbox on demand.
     pub mailer: Mailer,
+    /// Delivers webhooks on demand.
+    pub dispatcher: Dispatcher,
     /// Dropped with the app, removing the database.
     _db: TestDb,
 }
@@ -145,6 +150,7 @@ async fn serve(
         Application::build_with_clock(settings.clone(), clock.clone()).expect("application builds");
     let monitor = app.monitor();
     let mailer = app.mailer();
+    let dispatcher = app.dispatcher();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -157,6 +163,7 @@ async fn serve(
         clock,
         monitor,
         mailer,
+        dispatcher,
         _db: db,
     }
 }

@@ -45,3 +45,31 @@ fn every_operation_documents_its_errors_as_problems() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_mapping());
 }
+
+#[test]
+fn operation_ids_are_unique_and_every_webhook_event_is_described() {
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&nru_helpdesk::api::doc::openapi_yaml()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for (_, item) in doc["paths"].as_mapping().unwrap() {
+        for (method, operation) in item.as_mapping().unwrap() {
+            let id = operation["operationId"].as_str().unwrap().to_owned();
+            assert!(ids.insert(id.clone()), "{id} ({method:?}) is not unique");
+        }
+    }
+    for event in [
+        "request.created",
+        "request.status_changed",
+        "message.created",
+        "request.sla_breached",
+    ] {
+        let body = &doc["webhooks"][event]["post"]["requestBody"]["content"]["application/json"];
+        assert_eq!(
+            body["schema"]["$ref"].as_str(),
+            Some("#/components/schemas/Payload"),
+            "{event}"
+        );
+    }
+    let flows = &doc["components"]["securitySchemes"]["client"]["flows"]["clientCredentials"];
+    assert_eq!(flows["tokenUrl"].as_str(), Some("/api/v1/auth/token"));
+}

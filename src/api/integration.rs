@@ -1,0 +1,136 @@
+//! What an API client does with requests: submit them for its
+//! organisation's practitioners, and read and follow those it submitted
+//! (anything else is 404, as if it did not exist).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::api::conversation::{Message, PageQuery};
+use crate::api::extract::{JsonBody, QueryParams};
+use crate::api::pagination::{Page, PageRequest};
+use crate::api::requests::{
+    create, extras, respond, summaries, RequestSummary, SubmitRequest, Submitter,
+};
+use crate::auth::ClientCaller;
+use crate::domain::integrations::Scope;
+use crate::domain::policy::Access;
+use crate::error::ApiError;
+use crate::requests as flows;
+use crate::startup::AppState;
+use crate::store;
+
+#[utoipa::path(
+    post, path = "/api/v1/client/requests", tag = "client requests",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$",
+            description = "Repeat a submission safely: the same key and body return the first result")),
+    request_body = SubmitRequest,
+    responses(
+        (status = 201, description = "Submitted for the practitioner named in `on_behalf_of`", body = crate::api::requests::GuidanceRequest,
+         headers(("Location" = String, description = "URL of the request"), ("ETag" = String, description = "The version"))),
+    ),
+    security(("client" = ["requests:write"]))
+)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    client: ClientCaller,
+    req: HttpRequest,
+    body: JsonBody<SubmitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    client.require(Scope::RequestsWrite)?;
+    let body = body.into_inner()?;
+    create(&state, Submitter::Client(client), &req, body).await
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/client/requests", tag = "client requests",
+    params(PageQuery),
+    responses((status = 200, description = "The requests this client submitted, newest first", body = Page<RequestSummary>)),
+    security(("client" = ["requests:read"]))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    client: ClientCaller,
+    query: QueryParams<PageQuery>,
+) -> Result<web::Json<Page<RequestSummary>>, ApiError> {
+    client.require(Scope::RequestsRead)?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            let rows = store::clients::requests(
+                conn,
+                &client.client_id,
+                page.after.as_deref(),
+                page.fetch(),
+            )?;
+            summaries(conn, page.page(rows, |r| &r.id))
+        })
+        .await?;
+    Ok(web::Json(rows))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/client/requests/{id}", tag = "client requests",
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, description = "The request, as its requester sees it", body = crate::api::requests::GuidanceRequest,
+               headers(("ETag" = String, description = "The version")))),
+    security(("client" = ["requests:read"]))
+)]
+pub async fn read(
+    state: web::Data<AppState>,
+    client: ClientCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    client.require(Scope::RequestsRead)?;
+    let id = id.into_inner();
+    let (row, count) = state
+        .db
+        .read(move |conn| {
+            let row =
+                store::clients::request(conn, &client.client_id, &id)?.ok_or(ApiError::NotFound)?;
+            let count = extras(conn, &row, flows::visible_kind(Access::Requester))?;
+            Ok((row, count))
+        })
+        .await?;
+    respond(HttpResponse::Ok(), row, count)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/client/requests/{id}/messages", tag = "client requests",
+    params(("id" = String, Path, description = "Request id"), PageQuery),
+    responses((status = 200, description = "The replies on the request, oldest first (never internal notes)", body = Page<Message>)),
+    security(("client" = ["requests:read"]))
+)]
+pub async fn messages(
+    state: web::Data<AppState>,
+    client: ClientCaller,
+    id: web::Path<String>,
+    query: QueryParams<PageQuery>,
+) -> Result<web::Json<Page<Message>>, ApiError> {
+    client.require(Scope::RequestsRead)?;
+    let query = query.into_inner()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let id = id.into_inner();
+    let rows = state
+        .db
+        .read(move |conn| {
+            store::clients::request(conn, &client.client_id, &id)?.ok_or(ApiError::NotFound)?;
+            let rows = store::messages::list(
+                conn,
+                &id,
+                flows::visible_kind(Access::Requester),
+                page.after.as_deref(),
+                page.fetch(),
+            )?;
+            Ok(page.page(rows, |m| &m.id))
+        })
+        .await?;
+    Ok(web::Json(Page {
+        items: rows
+            .items
+            .into_iter()
+            .map(Message::from_row)
+            .collect::<Result<_, _>>()?,
+        next_cursor: rows.next_cursor,
+    }))
+}

@@ -1,0 +1,347 @@
+//! Other agencies' systems: what an API client may do (scopes), the events
+//! a webhook can subscribe to, and which webhook addresses are safe to call.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// What an API client is allowed to do.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+pub enum Scope {
+    /// Submit requests on behalf of the organisation's practitioners.
+    #[serde(rename = "requests:write")]
+    RequestsWrite,
+    /// Read and follow the requests the client submitted.
+    #[serde(rename = "requests:read")]
+    RequestsRead,
+    /// Register webhooks and read their delivery log.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [
+        Scope::RequestsWrite,
+        Scope::RequestsRead,
+        Scope::WebhooksManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::RequestsWrite => "requests:write",
+            Scope::RequestsRead => "requests:read",
+            Scope::WebhooksManage => "webhooks:manage",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// Scopes from a space-separated list (RFC 6749 §3.3), sorted and without
+/// repeats; the first unknown one is the error.
+pub fn parse_scopes(text: &str) -> Result<Vec<Scope>, String> {
+    let mut scopes = text
+        .split_ascii_whitespace()
+        .map(|s| Scope::parse(s).ok_or_else(|| s.to_owned()))
+        .collect::<Result<Vec<_>, _>>()?;
+    scopes.sort();
+    scopes.dedup();
+    Ok(scopes)
+}
+
+/// Scopes as stored and as `scope` in a token response.
+pub fn scopes_text(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The scopes a token gets: all the client's when it asks for none, else
+/// those asked for, each of which the client must hold.
+pub fn granted_scopes(held: &[Scope], asked: Option<&[Scope]>) -> Result<Vec<Scope>, Scope> {
+    match asked {
+        None => Ok(held.to_vec()),
+        Some(asked) => match asked.iter().find(|s| !held.contains(s)) {
+            Some(missing) => Err(*missing),
+            None => Ok(asked.to_vec()),
+        },
+    }
+}
+
+/// What a webhook is told about. Payloads carry ids, the reference, the
+/// status and times, never case text.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+pub enum WebhookEvent {
+    #[serde(rename = "request.created")]
+    RequestCreated,
+    #[serde(rename = "request.status_changed")]
+    RequestStatusChanged,
+    /// A reply in the conversation; internal notes are never announced.
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "request.sla_breached")]
+    RequestSlaBreached,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 4] = [
+        WebhookEvent::RequestCreated,
+        WebhookEvent::RequestStatusChanged,
+        WebhookEvent::MessageCreated,
+        WebhookEvent::RequestSlaBreached,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::RequestCreated => "request.created",
+            WebhookEvent::RequestStatusChanged => "request.status_changed",
+            WebhookEvent::MessageCreated => "message.created",
+            WebhookEvent::RequestSlaBreached => "request.sla_breached",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<WebhookEvent> {
+        WebhookEvent::ALL.into_iter().find(|e| e.as_str() == value)
+    }
+}
+
+/// Whether an address is on the public internet. Loopback, private,
+/// link-local (cloud metadata lives there), shared, documentation,
+/// benchmarking, multicast and unspecified addresses are not, nor are IPv6
+/// addresses that embed one of those.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0
+        // Shared address space (carrier-grade NAT), 100.64.0.0/10.
+        || (a == 100 && (64..128).contains(&b))
+        // IETF protocol assignments, 192.0.0.0/24.
+        || (a == 192 && b == 0 && c == 0)
+        // Benchmarking, 198.18.0.0/15.
+        || (a == 198 && (b == 18 || b == 19))
+        // Reserved, 240.0.0.0/4.
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        // Unique local, fc00::/7.
+        || (first & 0xfe00) == 0xfc00
+        // Link-local, fe80::/10.
+        || (first & 0xffc0) == 0xfe80
+        // Documentation, 2001:db8::/32.
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
+        // NAT64 and 6to4 wrap IPv4 addresses that could be private.
+        || first == 0x0064
+        || first == 0x2002)
+}
+
+/// Why a webhook URL is refused, for the `url` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlProblem {
+    NotAUrl,
+    Scheme,
+    Credentials,
+    NoHost,
+    Fragment,
+}
+
+impl std::fmt::Display for UrlProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UrlProblem::NotAUrl => "must be an absolute URL",
+            UrlProblem::Scheme => {
+                "must use https (plain http only to a loopback address, and only where the configuration allows it)"
+            }
+            UrlProblem::Credentials => "must not carry a user name or password",
+            UrlProblem::NoHost => "must name a host",
+            UrlProblem::Fragment => "must not have a fragment",
+        })
+    }
+}
+
+/// Checks a webhook URL's shape: https (or http to loopback when
+/// `http_loopback` allows it), a host, no credentials, no fragment. Where
+/// the host resolves to is checked again at every delivery.
+pub fn check_url(text: &str, http_loopback: bool) -> Result<url::Url, UrlProblem> {
+    let url = url::Url::parse(text.trim()).map_err(|_| UrlProblem::NotAUrl)?;
+    let host = url.host().ok_or(UrlProblem::NoHost)?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlProblem::Credentials);
+    }
+    if url.fragment().is_some() {
+        return Err(UrlProblem::Fragment);
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if http_loopback && is_loopback_host(&host) => Ok(url),
+        _ => Err(UrlProblem::Scheme),
+    }
+}
+
+fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn scopes_parse_sorted_without_repeats_and_name_the_unknown_one() {
+        assert_eq!(
+            parse_scopes("webhooks:manage requests:read  webhooks:manage").unwrap(),
+            [Scope::RequestsRead, Scope::WebhooksManage]
+        );
+        assert_eq!(parse_scopes("requests:read admin").unwrap_err(), "admin");
+        assert_eq!(parse_scopes("").unwrap(), []);
+        assert_eq!(
+            scopes_text(&[Scope::RequestsWrite, Scope::RequestsRead]),
+            "requests:write requests:read"
+        );
+    }
+
+    #[test]
+    fn a_token_gets_only_scopes_the_client_holds() {
+        let held = [Scope::RequestsRead, Scope::RequestsWrite];
+        assert_eq!(granted_scopes(&held, None).unwrap(), held);
+        assert_eq!(
+            granted_scopes(&held, Some(&[Scope::RequestsRead])).unwrap(),
+            [Scope::RequestsRead]
+        );
+        assert_eq!(
+            granted_scopes(&held, Some(&[Scope::WebhooksManage])).unwrap_err(),
+            Scope::WebhooksManage
+        );
+    }
+
+    #[test]
+    fn events_and_scopes_have_one_name_in_storage_and_json() {
+        for event in WebhookEvent::ALL {
+            assert_eq!(WebhookEvent::parse(event.as_str()), Some(event));
+            assert_eq!(serde_json::json!(event), event.as_str());
+        }
+        assert_eq!(WebhookEvent::parse("request.deleted"), None);
+        for scope in Scope::ALL {
+            assert_eq!(serde_json::json!(scope), scope.as_str());
+        }
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for public in ["8.8.8.8", "81.2.69.160", "2a00:1450:4009:81f::200e"] {
+            assert!(is_public(ip(public)), "{public}");
+        }
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(ip(private)), "{private}");
+        }
+    }
+
+    #[test]
+    fn webhook_urls_must_be_https_unless_loopback_http_is_allowed() {
+        assert!(check_url("https://hooks.example.org/nru", false).is_ok());
+        assert_eq!(
+            check_url("http://hooks.example.org/nru", true).unwrap_err(),
+            UrlProblem::Scheme
+        );
+        assert_eq!(
+            check_url("http://127.0.0.1:9000/hook", false).unwrap_err(),
+            UrlProblem::Scheme
+        );
+        assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(check_url("http://localhost:9000/hook", true).is_ok());
+        assert!(check_url("http://[::1]:9000/hook", true).is_ok());
+        assert_eq!(
+            check_url("ftp://hooks.example.org/", true).unwrap_err(),
+            UrlProblem::Scheme
+        );
+        assert_eq!(
+            check_url("https://user:pw@hooks.example.org/", false).unwrap_err(),
+            UrlProblem::Credentials
+        );
+        assert_eq!(
+            check_url("https://hooks.example.org/#x", false).unwrap_err(),
+            UrlProblem::Fragment
+        );
+        assert_eq!(check_url("hooks", false).unwrap_err(), UrlProblem::NotAUrl);
+        assert_eq!(
+            check_url("mailto:hooks@example.org", false).unwrap_err(),
+            UrlProblem::NoHost
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! Sends the webhook outbox: a worker leases due deliveries, signs each
+//! body, POSTs it to the endpoint (never following redirects, never to an
+//! address that is not public unless the configuration allows its network)
+//! and records the answer; failures are retried with back-off and jitter
+//! until `webhooks.max_attempts`, then left dead for the client to redeliver.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use ipnet::IpNet;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::signature::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::clock::Clock;
+use crate::config::WebhookSettings;
+use crate::db::Db;
+use crate::domain::integrations::is_public;
+use crate::domain::notifications::retry_delay_seconds;
+use crate::error::ApiError;
+use crate::store;
+use crate::store::webhooks::{Attempt, DeliveryRow, DEAD, DELIVERED, PENDING};
+
+/// Which addresses deliveries may reach: public ones, and those in the
+/// configured networks.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    allowed: Arc<Vec<IpNet>>,
+}
+
+impl Reach {
+    pub fn new(allowed: Vec<IpNet>) -> Reach {
+        Reach {
+            allowed: Arc::new(allowed),
+        }
+    }
+
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The problem with `url`'s host, if it is an address out of reach.
+    /// Names are checked when they are resolved, at every delivery.
+    pub fn refuses_literal(&self, url: &url::Url) -> Option<String> {
+        let ip: IpAddr = match url.host()? {
+            url::Host::Domain(_) => return None,
+            url::Host::Ipv4(ip) => ip.into(),
+            url::Host::Ipv6(ip) => ip.into(),
+        };
+        (!self.allows(ip)).then(|| format!("{ip} is not a public address"))
+    }
+}
+
+/// Resolves names for the HTTP client and keeps only reachable addresses,
+/// so a name cannot point a delivery at the unit's own network, and the
+/// address checked is the address connected to.
+struct GuardedResolver {
+    reach: Reach,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let reach = self.reach.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let safe: Vec<SocketAddr> = found.filter(|a| reach.allows(a.ip())).collect();
+            if safe.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            let addrs: Addrs = Box::new(safe.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The webhook worker. Cheap to clone; every replica runs one.
+#[derive(Clone)]
+pub struct Dispatcher {
+    db: Db,
+    http: reqwest::Client,
+    reach: Reach,
+    settings: Arc<WebhookSettings>,
+    clock: Clock,
+    /// Names this worker's leases.
+    worker: String,
+}
+
+impl Dispatcher {
+    pub fn new(settings: &WebhookSettings, db: Db, clock: Clock) -> anyhow::Result<Dispatcher> {
+        let reach = Reach::new(settings.allowed_networks()?);
+        let timeout = StdDuration::from_secs(settings.timeout_seconds.unsigned_abs());
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .user_agent(concat!("nru-helpdesk-webhooks/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver {
+                reach: reach.clone(),
+            }))
+            .build()
+            .map_err(|e| anyhow::anyhow!("webhooks: HTTP client: {e}"))?;
+        Ok(Dispatcher {
+            db,
+            http,
+            reach,
+            settings: Arc::new(settings.clone()),
+            clock,
+            worker: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// Which addresses this worker may reach, for checks at registration.
+    pub fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
+    /// POSTs one delivery; the HTTP status, or why there was none.
+    async fn send(&self, delivery: &DeliveryRow, url: &str, secret: &str) -> Sent {
+        let parsed = match url::Url::parse(url) {
+            Ok(parsed) => parsed,
+            Err(e) => return Sent::Never(format!("stored URL: {e}")),
+        };
+        if let Some(problem) = self.reach.refuses_literal(&parsed) {
+            return Sent::Never(problem);
+        }
+        let timestamp = self.clock.now().and_utc().timestamp();
+        let body = delivery.payload.clone().into_bytes();
+        let signed = signature::sign(secret, timestamp, &body);
+        let answer = self
+            .http
+            .post(parsed)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signed)
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(DELIVERY_HEADER, delivery.id.as_str())
+            .header(EVENT_HEADER, delivery.event.as_str())
+            .body(body)
+            .send()
+            .await;
+        match answer {
+            Ok(response) => Sent::Answered(response.status().as_u16()),
+            Err(e) => Sent::Failed(error_chain(&e)),
+        }
+    }
+
+    /// Tries one leased delivery; returns what to record.
+    async fn attempt(&self, delivery: &DeliveryRow) -> Result<Attempt, ApiError> {
+        let webhook_id = delivery.webhook_id.clone();
+        let webhook = self
+            .db
+            .read(move |conn| store::webhooks::live_webhook(conn, &webhook_id))
+            .await?;
+        let sent = match webhook {
+            Some(hook) => self.send(delivery, &hook.url, &hook.secret).await,
+            None => Sent::Never("the webhook was deleted".into()),
+        };
+        let now = self.clock.now();
+        let retry = |error: String, status: Option<i32>| {
+            if delivery.attempts >= self.settings.max_attempts {
+                return dead(now, error, status);
+            }
+            let delay = retry_delay_seconds(
+                delivery.attempts.unsigned_abs(),
+                self.settings.retry_base_seconds,
+                self.settings.retry_max_seconds,
+                rand::random::<f64>(),
+            );
+            Attempt {
+                status: PENDING,
+                next_attempt_at: now + Duration::seconds(delay),
+                error: Some(error),
+                response_status: status,
+                delivered_at: None,
+            }
+        };
+        Ok(match sent {
+            Sent::Answered(code) if (200..300).contains(&code) => Attempt {
+                status: DELIVERED,
+                next_attempt_at: now,
+                error: None,
+                response_status: Some(i32::from(code)),
+                delivered_at: Some(now),
+            },
+            Sent::Answered(code) if (300..400).contains(&code) => retry(
+                format!("answered {code}; redirects are not followed"),
+                Some(i32::from(code)),
+            ),
+            Sent::Answered(code) => retry(format!("answered {code}"), Some(i32::from(code))),
+            Sent::Failed(error) => retry(error, None),
+            Sent::Never(error) => dead(now, error, None),
+        })
+    }
+
+    /// One pass: leases what is due, tries each, records each outcome.
+    /// Returns how many were delivered.
+    pub async fn deliver_due(&self) -> Result<usize, ApiError> {
+        let now = self.clock.now();
+        let lease_until = now + Duration::seconds(self.settings.lease_seconds);
+        let (worker, limit) = (self.worker.clone(), self.settings.batch_size);
+        let leased = self
+            .db
+            .write(move |conn| store::webhooks::claim(conn, &worker, now, lease_until, limit))
+            .await?;
+        let mut delivered = 0;
+        for delivery in leased {
+            let attempt = self.attempt(&delivery).await?;
+            if let Some(error) = &attempt.error {
+                tracing::warn!(delivery_id = %delivery.id, event = %delivery.event, attempts = delivery.attempts, %error, "webhook not delivered");
+            }
+            delivered += usize::from(attempt.status == DELIVERED);
+            let worker = self.worker.clone();
+            self.db
+                .write(move |conn| store::webhooks::finish(conn, &delivery.id, &worker, &attempt))
+                .await?;
+        }
+        Ok(delivered)
+    }
+
+    /// Delivers every `worker_interval_seconds` until the task is dropped.
+    pub async fn run(self) {
+        let period = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
+        let mut every = tokio::time::interval(period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(error) = self.deliver_due().await {
+                tracing::warn!(%error, "webhook pass failed");
+            }
+        }
+    }
+}
+
+/// How a send ended.
+enum Sent {
+    /// The endpoint answered with this status.
+    Answered(u16),
+    /// No answer (refused, timed out, unresolvable): worth another try.
+    Failed(String),
+    /// Will never be sent (deleted webhook, address out of reach).
+    Never(String),
+}
+
+fn dead(now: chrono::NaiveDateTime, error: String, status: Option<i32>) -> Attempt {
+    Attempt {
+        status: DEAD,
+        next_attempt_at: now,
+        error: Some(error),
+        response_status: status,
+        delivered_at: None,
+    }
+}
+
+/// An error with its causes, which say what actually went wrong
+/// (reqwest's own message is only "error sending request").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_and_allowed_networks_are_in_reach() {
+        let reach = Reach::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        assert!(reach.allows("127.0.0.1".parse().unwrap()));
+        assert!(reach.allows("8.8.8.8".parse().unwrap()));
+        assert!(!reach.allows("10.0.0.1".parse().unwrap()));
+        assert!(!reach.allows("::1".parse().unwrap()));
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        assert_eq!(
+            reach.refuses_literal(&url("https://169.254.169.254/latest")),
+            Some("169.254.169.254 is not a public address".into())
+        );
+        assert_eq!(reach.refuses_literal(&url("http://127.0.0.1:9000/")), None);
+        assert_eq!(
+            reach.refuses_literal(&url("https://hooks.example.org/")),
+            None
+        );
+    }
+}
