@@ -84,7 +84,7 @@ pub fn mark_assigned(
 }
 
 /// Position in a queue, for cursors: the running deadline, priority, then id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct QueueKey {
     pub due_at: NaiveDateTime,
     pub priority: String,
@@ -145,59 +145,86 @@ pub fn list(
     after: Option<&QueueKey>,
     limit: i64,
 ) -> Result<Vec<RequestRow>, ApiError> {
-    let mut query = requests::table
-        .select(RequestRow::as_select())
-        .filter(requests::status.eq_any(names(&QUEUED)))
-        .into_boxed();
-    query = match scope {
-        QueueScope::Specialist { user_id, team_ids } => {
-            let excluded = request_exclusions::table
-                .filter(request_exclusions::user_id.eq(user_id.clone()))
-                .select(request_exclusions::request_id);
-            query
-                .filter(requests::team_id.eq_any(team_ids.clone()))
-                .filter(
-                    requests::assignee_id
-                        .is_null()
-                        .or(requests::assignee_id.eq(user_id.clone())),
-                )
-                .filter(requests::id.ne_all(excluded))
-        }
-        QueueScope::TeamFor { team_id, viewer } => {
-            let excluded = request_exclusions::table
-                .filter(request_exclusions::user_id.eq(viewer.clone()))
-                .select(request_exclusions::request_id);
-            query
-                .filter(requests::team_id.eq(team_id.clone()))
-                .filter(requests::id.ne_all(excluded))
-        }
-        QueueScope::Team(team_id) => query.filter(requests::team_id.eq(team_id.clone())),
+    // Queued requests of the scope's status filter, from `after`, in order.
+    macro_rules! queued {
+        () => {{
+            let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
+            if let Some(priority) = priority {
+                query = query.filter(requests::priority.eq(priority.to_owned()));
+            }
+            if let Some(key) = after {
+                let p = key.priority.clone();
+                query = query.filter(
+                    requests::due_at
+                        .gt(key.due_at)
+                        .or(requests::due_at
+                            .eq(key.due_at)
+                            .and(requests::priority.gt(p.clone())))
+                        .or(requests::due_at
+                            .eq(key.due_at)
+                            .and(requests::priority.eq(p))
+                            .and(requests::id.gt(key.id.clone()))),
+                );
+            }
+            query.order((
+                requests::due_at.asc(),
+                requests::priority.asc(),
+                requests::id.asc(),
+            ))
+        }};
+    }
+    let excluded_for = |user_id: &str| {
+        request_exclusions::table
+            .filter(request_exclusions::user_id.eq(user_id.to_owned()))
+            .select(request_exclusions::request_id)
     };
-    if let Some(priority) = priority {
-        query = query.filter(requests::priority.eq(priority.to_owned()));
+    match scope {
+        QueueScope::Specialist { user_id, team_ids } => {
+            // The lifecycle gives every assigned or awaiting request an
+            // assignee and no triaged one, so the queue is each team's
+            // triaged requests plus the caller's held ones. Each team's part
+            // is one ordered range of `requests_queue_idx`, read only as far
+            // as the page: a page costs the same however long the backlog
+            // (one query over all queued statuses had to read and sort every
+            // waiting request). The caller's own are few.
+            let mut rows = Vec::new();
+            for team_id in team_ids {
+                rows.extend(
+                    queued!()
+                        .filter(requests::team_id.eq(team_id.clone()))
+                        .filter(requests::status.eq(Status::Triaged.as_str()))
+                        .filter(requests::assignee_id.is_null())
+                        .filter(requests::id.ne_all(excluded_for(user_id)))
+                        .limit(limit)
+                        .load(conn)?,
+                );
+            }
+            rows.extend(
+                queued!()
+                    .filter(requests::assignee_id.eq(user_id.clone()))
+                    .filter(requests::status.eq_any(names(&HELD)))
+                    .filter(requests::team_id.eq_any(team_ids.clone()))
+                    .filter(requests::id.ne_all(excluded_for(user_id)))
+                    .limit(limit)
+                    .load(conn)?,
+            );
+            rows.sort_by_cached_key(QueueKey::of);
+            rows.dedup_by(|a, b| a.id == b.id);
+            rows.truncate(usize::try_from(limit).unwrap_or(0));
+            Ok(rows)
+        }
+        QueueScope::TeamFor { team_id, viewer } => Ok(queued!()
+            .filter(requests::status.eq_any(names(&QUEUED)))
+            .filter(requests::team_id.eq(team_id.clone()))
+            .filter(requests::id.ne_all(excluded_for(viewer)))
+            .limit(limit)
+            .load(conn)?),
+        QueueScope::Team(team_id) => Ok(queued!()
+            .filter(requests::status.eq_any(names(&QUEUED)))
+            .filter(requests::team_id.eq(team_id.clone()))
+            .limit(limit)
+            .load(conn)?),
     }
-    if let Some(key) = after {
-        let p = key.priority.clone();
-        query = query.filter(
-            requests::due_at
-                .gt(key.due_at)
-                .or(requests::due_at
-                    .eq(key.due_at)
-                    .and(requests::priority.gt(p.clone())))
-                .or(requests::due_at
-                    .eq(key.due_at)
-                    .and(requests::priority.eq(p))
-                    .and(requests::id.gt(key.id.clone()))),
-        );
-    }
-    Ok(query
-        .order((
-            requests::due_at.asc(),
-            requests::priority.asc(),
-            requests::id.asc(),
-        ))
-        .limit(limit)
-        .load(conn)?)
 }
 
 /// Locks and returns the id of the top unassigned request in `team_ids` that

@@ -389,6 +389,67 @@ async fn the_queue_shows_a_specialists_teams_by_priority_then_age() {
 }
 
 #[tokio::test]
+async fn a_queue_over_two_teams_merges_waiting_and_held_work_in_order_page_by_page() {
+    let d = desk().await;
+    let (sam_id, sam) = staff(
+        &d.app,
+        &d.admin,
+        "sam@unit.test",
+        "specialist",
+        &[&d.duty, &d.crime],
+        &["crime_and_justice"],
+        None,
+        true,
+    )
+    .await;
+    let (kim_id, _) = d.specialist("kim@unit.test", &d.duty).await;
+    let p3 = d.submit("other", "standard").await;
+    // Crime hands out work at once: Sam holds it.
+    let held = d.submit("child_criminal_exploitation", "high").await;
+    assert_eq!(held["assignee_id"], json!(sam_id));
+    let p1 = d.submit("other", "immediate_risk").await;
+    // Kim holds one of Duty's: it is in nobody else's queue.
+    let kims = d.submit("other", "standard").await;
+    let assigned = d
+        .app
+        .post(
+            &format!("/api/v1/requests/{}/assign", kims["id"].as_str().unwrap()),
+            Some(&d.coordinator),
+            json!({"assignee_id": kim_id}),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+
+    let whole = d.app.get("/api/v1/queue", Some(&sam)).await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected: Vec<String> = [&p1, &held, &p3]
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids(&whole.body), expected, "earliest deadline first");
+
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/queue?limit=1".to_owned();
+    loop {
+        let page = d.app.get(&path, Some(&sam)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        walked.extend(ids(&page.body));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/queue?limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, expected, "one at a time: no gaps, no repeats");
+}
+
+#[tokio::test]
 async fn claim_release_and_claim_next_hand_work_to_one_person() {
     let d = desk().await;
     let (sam_id, sam) = d.specialist("sam@unit.test", &d.duty).await;
