@@ -5,7 +5,7 @@
 //! until `webhooks.max_attempts`, then left dead for the client to redeliver.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -79,7 +79,9 @@ impl Resolve for GuardedResolver {
 #[derive(Clone)]
 pub struct Dispatcher {
     db: Db,
-    http: reqwest::Client,
+    /// Made at the first delivery: a service without webhooks never holds
+    /// an HTTP client and its TLS roots in memory.
+    http: Arc<OnceLock<Result<reqwest::Client, String>>>,
     reach: Reach,
     settings: Arc<WebhookSettings>,
     clock: Clock,
@@ -89,23 +91,10 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(settings: &WebhookSettings, db: Db, clock: Clock) -> anyhow::Result<Dispatcher> {
-        let reach = Reach::new(settings.allowed_networks()?);
-        let timeout = StdDuration::from_secs(settings.timeout_seconds.unsigned_abs());
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .user_agent(concat!("nru-helpdesk-webhooks/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(GuardedResolver {
-                reach: reach.clone(),
-            }))
-            .build()
-            .map_err(|e| anyhow::anyhow!("webhooks: HTTP client: {e}"))?;
         Ok(Dispatcher {
             db,
-            http,
-            reach,
+            http: Arc::default(),
+            reach: Reach::new(settings.allowed_networks()?),
             settings: Arc::new(settings.clone()),
             clock,
             worker: uuid::Uuid::new_v4().to_string(),
@@ -117,8 +106,32 @@ impl Dispatcher {
         &self.reach
     }
 
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        let timeout = StdDuration::from_secs(self.settings.timeout_seconds.unsigned_abs());
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .no_proxy()
+                    .connect_timeout(timeout)
+                    .timeout(timeout)
+                    .user_agent(concat!("nru-helpdesk-webhooks/", env!("CARGO_PKG_VERSION")))
+                    .dns_resolver(Arc::new(GuardedResolver {
+                        reach: self.reach.clone(),
+                    }))
+                    .build()
+                    .map_err(|e| format!("HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// POSTs one delivery; the HTTP status, or why there was none.
     async fn send(&self, delivery: &DeliveryRow, url: &str, secret: &str) -> Sent {
+        let http = match self.http() {
+            Ok(http) => http,
+            Err(e) => return Sent::Failed(e),
+        };
         let parsed = match url::Url::parse(url) {
             Ok(parsed) => parsed,
             Err(e) => return Sent::Never(format!("stored URL: {e}")),
@@ -129,8 +142,7 @@ impl Dispatcher {
         let timestamp = self.clock.now().and_utc().timestamp();
         let body = delivery.payload.clone().into_bytes();
         let signed = signature::sign(secret, timestamp, &body);
-        let answer = self
-            .http
+        let answer = http
             .post(parsed)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signed)
