@@ -482,18 +482,6 @@ fn run_size(
     let database = Database::create(backend, &args.postgres, label)?;
     let (secret, seconds) = seed(&database.url, size)?;
     let _ = writeln!(notes, "- {size} requests seeded in {seconds:.0} s");
-    if backend == Backend::Postgres {
-        // What follows a bulk load in service: without it autovacuum works
-        // through the new tables while the scenarios run, and they measure it.
-        let started = Instant::now();
-        let mut conn = PgConnection::establish(&database.url)?;
-        diesel::sql_query("VACUUM ANALYZE").execute(&mut conn)?;
-        let _ = writeln!(
-            notes,
-            "- {size} requests: VACUUM ANALYZE after seeding took {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
 
     let db = connect(&database.url)?;
     let spare = sample_ids(

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, Nullable, Text};
 
 use crate::db::schema::{request_exclusions, requests, team_members, user_skills, users};
 use crate::db::DbConnection;
@@ -186,7 +186,7 @@ pub fn list(
             // is one ordered range of `requests_queue_idx`, read only as far
             // as the page: a page costs the same however long the backlog
             // (one query over all queued statuses had to read and sort every
-            // waiting request).
+            // waiting request). The caller's own are few.
             let mut rows = Vec::new();
             for team_id in team_ids {
                 rows.extend(
@@ -199,18 +199,15 @@ pub fn list(
                         .load(conn)?,
                 );
             }
-            // By the assignee alone, so the planner takes the assignee's
-            // index (a person holds a handful); the team is checked here.
-            let held: Vec<RequestRow> = queued!()
-                .filter(requests::assignee_id.eq(user_id.clone()))
-                .filter(requests::status.eq_any(names(&HELD)))
-                .filter(requests::id.ne_all(excluded_for(user_id)))
-                .load(conn)?;
-            rows.extend(held.into_iter().filter(|r| {
-                r.team_id
-                    .as_ref()
-                    .is_some_and(|team| team_ids.contains(team))
-            }));
+            rows.extend(
+                queued!()
+                    .filter(requests::assignee_id.eq(user_id.clone()))
+                    .filter(requests::status.eq_any(names(&HELD)))
+                    .filter(requests::team_id.eq_any(team_ids.clone()))
+                    .filter(requests::id.ne_all(excluded_for(user_id)))
+                    .limit(limit)
+                    .load(conn)?,
+            );
             rows.sort_by_cached_key(QueueKey::of);
             rows.dedup_by(|a, b| a.id == b.id);
             rows.truncate(usize::try_from(limit).unwrap_or(0));
@@ -233,10 +230,7 @@ pub fn list(
 /// Locks and returns the id of the top unassigned request in `team_ids` that
 /// `user_id` may take. On PostgreSQL the row is locked with SKIP LOCKED, so
 /// concurrent callers each get a different request; on SQLite all writes
-/// already run one at a time. One team at a time, so each is an ordered
-/// index range read as far as its first free request (over all the teams at
-/// once, PostgreSQL sorted every waiting request of them on each claim); the
-/// best of the teams' first is taken.
+/// already run one at a time.
 pub fn lock_next(
     conn: &mut DbConnection,
     user_id: &str,
@@ -246,63 +240,47 @@ pub fn lock_next(
     struct Next {
         #[diesel(sql_type = Text)]
         id: String,
-        #[diesel(sql_type = Timestamp)]
-        due_at: NaiveDateTime,
-        #[diesel(sql_type = Nullable<Text>)]
-        priority: Option<String>,
     }
     let triaged = Status::Triaged.as_str();
-    let mut best: Option<QueueKey> = None;
-    for team_id in team_ids {
-        let found: Option<Next> = match conn {
-            DbConnection::Postgresql(c) => diesel::sql_query(
-                "SELECT id, due_at, priority FROM requests \
-                 WHERE status = $1 AND assignee_id IS NULL AND team_id = $2 \
-                   AND id NOT IN (SELECT request_id FROM request_exclusions WHERE user_id = $3) \
-                 ORDER BY due_at ASC, priority ASC, id ASC \
-                 LIMIT 1 FOR UPDATE SKIP LOCKED",
-            )
-            .bind::<Text, _>(triaged)
-            .bind::<Text, _>(team_id)
-            .bind::<Text, _>(user_id)
-            .get_result(c)
-            .optional()?,
-            DbConnection::Sqlite(_) => {
-                let excluded = request_exclusions::table
-                    .filter(request_exclusions::user_id.eq(user_id.to_owned()))
-                    .select(request_exclusions::request_id);
-                requests::table
-                    .filter(requests::status.eq(triaged))
-                    .filter(requests::assignee_id.is_null())
-                    .filter(requests::team_id.eq(team_id))
-                    .filter(requests::id.ne_all(excluded))
-                    .order((
-                        requests::due_at.asc(),
-                        requests::priority.asc(),
-                        requests::id.asc(),
-                    ))
-                    .select((requests::id, requests::due_at, requests::priority))
-                    .first::<(String, NaiveDateTime, Option<String>)>(conn)
-                    .optional()?
-                    .map(|(id, due_at, priority)| Next {
-                        id,
-                        due_at,
-                        priority,
-                    })
-            }
-        };
-        if let Some(next) = found {
-            let key = QueueKey {
-                due_at: next.due_at,
-                priority: next.priority.unwrap_or_default(),
-                id: next.id,
-            };
-            if best.as_ref().is_none_or(|b| key < *b) {
-                best = Some(key);
-            }
+    let found: Option<Next> = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(
+            "SELECT id FROM requests \
+             WHERE status = $1 AND assignee_id IS NULL AND team_id = ANY($2) \
+               AND id NOT IN (SELECT request_id FROM request_exclusions WHERE user_id = $3) \
+             ORDER BY due_at ASC, priority ASC, id ASC \
+             LIMIT 1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind::<Text, _>(triaged)
+        .bind::<Array<Nullable<Text>>, _>(
+            team_ids
+                .iter()
+                .map(|t| Some(t.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Text, _>(user_id)
+        .get_result(c)
+        .optional()?,
+        DbConnection::Sqlite(_) => {
+            let excluded = request_exclusions::table
+                .filter(request_exclusions::user_id.eq(user_id.to_owned()))
+                .select(request_exclusions::request_id);
+            requests::table
+                .filter(requests::status.eq(triaged))
+                .filter(requests::assignee_id.is_null())
+                .filter(requests::team_id.eq_any(team_ids))
+                .filter(requests::id.ne_all(excluded))
+                .order((
+                    requests::due_at.asc(),
+                    requests::priority.asc(),
+                    requests::id.asc(),
+                ))
+                .select(requests::id)
+                .first::<String>(conn)
+                .optional()?
+                .map(|id| Next { id })
         }
-    }
-    Ok(best.map(|key| key.id))
+    };
+    Ok(found.map(|n| n.id))
 }
 
 /// Per team: counts by priority and status, and the oldest unassigned request's creation time.
