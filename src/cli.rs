@@ -42,6 +42,12 @@ pub enum Command {
     Openapi,
     /// Seed one account of each role and a few teams, and print their credentials.
     Demo,
+    /// Copy the SQLite database to a new file, consistently, while the
+    /// service runs (PostgreSQL is backed up with pg_dump: docs/operations.md).
+    Backup {
+        /// The file to write; it must not exist yet.
+        file: PathBuf,
+    },
     /// Fill an empty database with synthetic requests over two years, for benchmarks.
     Synthetic {
         /// How many requests.
@@ -179,6 +185,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.seconds
             );
             println!("Every synthetic account (e.g. specialist-00000@synthetic.invalid) signs in with: {secret}");
+        }
+        Command::Backup { file } => {
+            let started = std::time::Instant::now();
+            Db::connect(&settings.database)?.backup_to(&file)?;
+            println!(
+                "backed up to {} in {:.1} s",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::User(command) => run_user(&settings, command)?,
     }

@@ -176,6 +176,30 @@ impl Db {
         }
     }
 
+    /// A consistent copy of a SQLite database in a new `file`. `VACUUM INTO`
+    /// reads one snapshot, so the service keeps serving and writing while it
+    /// runs. PostgreSQL is backed up with pg_dump.
+    pub fn backup_to(&self, file: &Path) -> anyhow::Result<()> {
+        if file.exists() {
+            anyhow::bail!("backup: {} already exists", file.display());
+        }
+        let target = file
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("backup: the file name is not UTF-8"))?;
+        let mut conn = self.reader.get()?;
+        match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                diesel::sql_query("VACUUM INTO ?")
+                    .bind::<diesel::sql_types::Text, _>(target)
+                    .execute(c)?;
+                Ok(())
+            }
+            DbConnection::Postgresql(_) => anyhow::bail!(
+                "backup: the database is PostgreSQL; back it up with pg_dump (docs/operations.md)"
+            ),
+        }
+    }
+
     /// Applies any pending migrations for this backend.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.writer.get()?;

@@ -485,3 +485,67 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
         "placeholder text only, and the new request"
     );
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
+    let (db, url) = TestDb::create();
+    let target = tempfile::tempdir().unwrap();
+    let file = target.path().join("backup.db");
+    let file_arg = file.display().to_string();
+    if db.is_postgres() {
+        let refused = run(&url, &["backup", &file_arg], None);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+        return;
+    }
+    let app = spawn_app_on(db, &url, |_| {}).await;
+    let admin = app.admin_token().await;
+    let (_, practitioner) = app
+        .user_of_role(&admin, "practitioner", "pat@police.test")
+        .await;
+    let created = app
+        .post(
+            "/api/v1/requests",
+            Some(&practitioner),
+            crate::requests::submission(),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+
+    // Taken while the server runs; it keeps writing meanwhile.
+    let backup = run(&url, &["backup", &file_arg], None);
+    assert!(stdout(&backup).starts_with("backed up to"));
+    let later = app
+        .post(
+            "/api/v1/requests",
+            Some(&practitioner),
+            crate::requests::submission(),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::CREATED);
+    let again = run(&url, &["backup", &file_arg], None);
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+
+    let restored = spawn_app_on(
+        TestDb::Sqlite { _dir: target },
+        &format!("sqlite://{}", file.display()),
+        |_| {},
+    )
+    .await;
+    let (token, _) = restored.sign_in("pat@police.test", PASSWORD).await;
+    let read = restored
+        .get(&format!("/api/v1/requests/{id}"), Some(&token))
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["reference"], created.body["reference"]);
+    let listed = restored.get("/api/v1/requests", Some(&token)).await;
+    assert_eq!(
+        listed.body["items"].as_array().unwrap().len(),
+        1,
+        "the backup holds what was there when it was taken"
+    );
+}
