@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{from_fn, Next};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, App, HttpServer};
 use tracing::Instrument;
 use utoipa::OpenApi;
@@ -162,6 +163,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
+                .wrap(security_headers())
                 .wrap(http_metrics.clone())
                 .wrap(from_fn(request_context))
                 .configure(api::routes)
@@ -213,6 +215,14 @@ impl Application {
         mailer.abort();
         served
     }
+}
+
+/// Headers on every response: browsers must not guess content types or
+/// pass request URLs (which hold request ids) to other sites.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

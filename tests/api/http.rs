@@ -126,3 +126,21 @@ async fn the_openapi_document_and_docs_page_are_served() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
+
+#[tokio::test]
+async fn every_response_forbids_sniffing_and_referrers_and_api_answers_are_not_stored() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let me = app.get("/api/v1/me", Some(&admin)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let refused = app.get("/api/v1/me", None).await;
+    refused.problem(401);
+    for reply in [&me, &refused] {
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+    }
+    let health = app.get("/healthz", None).await;
+    assert_eq!(health.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(health.header("referrer-policy"), Some("no-referrer"));
+}
