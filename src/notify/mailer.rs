@@ -300,15 +300,10 @@ impl Mailer {
 
     /// Delivers every `worker_interval_seconds` until the task is dropped.
     pub async fn run(self) {
-        let period = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
-        let mut every = tokio::time::interval(period);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            if let Err(error) = self.deliver_due().await {
-                tracing::warn!(%error, "outbox pass failed");
-            }
-        }
+        crate::notify::every(self.settings.worker_interval_seconds, "outbox", || {
+            self.deliver_due()
+        })
+        .await
     }
 }
 

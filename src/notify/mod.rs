@@ -212,3 +212,21 @@ pub fn sla_event(
         }
     }
 }
+
+/// Runs a worker's `pass` every `seconds` until the task is dropped, logging
+/// a failed pass and carrying on (the email and webhook workers).
+pub(crate) async fn every<F, Fut, T>(seconds: i64, what: &'static str, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let period = std::time::Duration::from_secs(seconds.unsigned_abs());
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = pass().await {
+            tracing::warn!(%error, "{what} pass failed");
+        }
+    }
+}

@@ -233,15 +233,10 @@ impl Dispatcher {
 
     /// Delivers every `worker_interval_seconds` until the task is dropped.
     pub async fn run(self) {
-        let period = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
-        let mut every = tokio::time::interval(period);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            if let Err(error) = self.deliver_due().await {
-                tracing::warn!(%error, "webhook pass failed");
-            }
-        }
+        crate::notify::every(self.settings.worker_interval_seconds, "webhook", || {
+            self.deliver_due()
+        })
+        .await
     }
 }
 
