@@ -57,8 +57,14 @@ pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()>
         available: false,
         max_open_requests: None,
     };
-    conn.transaction(|conn| accounts::create(conn, &account, hash))
-        .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+    let created = conn.transaction(|conn| accounts::create(conn, &account, hash));
+    if let Err(e) = created {
+        // Another replica starting at the same moment may have made it.
+        if admin_exists(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))? {
+            return Ok(());
+        }
+        anyhow::bail!("creating the first admin: {e}");
+    }
     tracing::info!("first admin account created");
     if generated {
         println!("\n  First start: an admin account was created.\n    email:    {email}\n    password: {secret}\n  It is shown only this once; sign in and change it (POST /api/v1/me/password).\n");

@@ -25,6 +25,7 @@ pub struct Settings {
     pub integrations: IntegrationSettings,
     pub webhooks: WebhookSettings,
     pub metrics: MetricsSettings,
+    pub limits: LimitSettings,
     pub log: LogSettings,
     /// The folder the settings were read from; relative paths in them start here.
     #[serde(skip)]
@@ -74,15 +75,34 @@ pub struct WebhookSettings {
 impl WebhookSettings {
     /// `allowed_private_networks`, parsed; the error names the entry.
     pub fn allowed_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
-        self.allowed_private_networks
-            .iter()
-            .map(|n| {
-                n.parse().map_err(|e| {
-                    anyhow::anyhow!("webhooks.allowed_private_networks: \"{n}\" is not a network in CIDR form: {e}")
-                })
-            })
-            .collect()
+        parse_networks(
+            "webhooks.allowed_private_networks",
+            &self.allowed_private_networks,
+        )
     }
+}
+
+/// A list of CIDR networks; the error names the key and the entry.
+fn parse_networks(key: &str, networks: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    networks
+        .iter()
+        .map(|n| {
+            n.parse()
+                .map_err(|e| anyhow::anyhow!("{key}: \"{n}\" is not a network in CIDR form: {e}"))
+        })
+        .collect()
+}
+
+/// Request budgets; 0 turns a limit off.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Requests per minute for each signed-in person or API client.
+    pub per_caller_per_minute: u32,
+    /// Requests a caller may make at once before the per-minute rate applies.
+    pub per_caller_burst: u32,
+    /// Requests per minute from one client address, signed in or not.
+    pub per_address_per_minute: u32,
+    pub per_address_burst: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -162,6 +182,40 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_seconds: u64,
     pub json_limit_bytes: usize,
+    /// Browser origins (the web client's) allowed to call the API.
+    pub cors_allowed_origins: Vec<String>,
+    /// Proxies and load balancers (CIDR) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// `trusted_proxies`, parsed; the error names the entry.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        parse_networks("server.trusted_proxies", &self.trusted_proxies)
+    }
+
+    /// Each allowed origin must be an origin: http(s), a host, nothing after.
+    fn check_origins(&self) -> anyhow::Result<()> {
+        for origin in &self.cors_allowed_origins {
+            let parsed = url::Url::parse(origin).ok();
+            let is_origin = parsed.is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+                    && u.path() == "/"
+                    && !origin.ends_with('/')
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            });
+            if !is_origin {
+                anyhow::bail!(
+                    "server.cors_allowed_origins: \"{origin}\" is not an origin such as https://helpdesk.example.org"
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -241,6 +295,8 @@ impl Settings {
                     // Lists come from the environment comma-separated.
                     .list_separator(",")
                     .with_list_parse_key("webhooks.allowed_private_networks")
+                    .with_list_parse_key("server.cors_allowed_origins")
+                    .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("email.disabled_events"),
             )
             .set_override("environment", env_name)?
@@ -457,6 +513,26 @@ impl Settings {
             anyhow::bail!("email.smtp.host: required when email.transport is \"smtp\"");
         }
         self.webhooks.allowed_networks()?;
+        self.server.trusted_proxy_networks()?;
+        self.server.check_origins()?;
+        let budgets = [
+            (
+                "limits.per_caller",
+                self.limits.per_caller_per_minute,
+                self.limits.per_caller_burst,
+            ),
+            (
+                "limits.per_address",
+                self.limits.per_address_per_minute,
+                self.limits.per_address_burst,
+            ),
+        ];
+        if let Some((key, _, _)) = budgets
+            .iter()
+            .find(|(_, rate, burst)| *rate > 0 && *burst == 0)
+        {
+            anyhow::bail!("{key}_burst: must be at least 1 while {key}_per_minute is set");
+        }
         if self.database.pool_size == 0 {
             anyhow::bail!("database.pool_size: must be at least 1");
         }

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -15,6 +16,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::BodyLimit;
+use crate::api::limits::{rate_limit, RateLimits};
 use crate::api::{self, doc::ApiDoc};
 use crate::audit_trail::{audit_trail, AuditTrail, AuditWriter};
 use crate::auth::jwt::TokenKeys;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub report_turns: Arc<tokio::sync::Semaphore>,
     /// Which addresses webhooks may reach, checked at registration too.
     pub webhook_reach: Reach,
+    /// Request budgets per caller and per address, and who the address is.
+    pub limits: Arc<RateLimits>,
     pub openapi_yaml: String,
 }
 
@@ -55,6 +59,7 @@ pub struct Application {
     mailer: Mailer,
     dispatcher: Dispatcher,
     audit_writer: AuditWriter,
+    limits: Arc<RateLimits>,
 }
 
 /// The response-time monitor: on each tick it records the warning points,
@@ -145,11 +150,17 @@ impl Application {
         let report_turns = Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(settings.sla.reports_at_once).unwrap_or(1),
         ));
+        let limits = Arc::new(RateLimits::new(
+            &settings.limits,
+            settings.server.trusted_proxy_networks()?,
+        ));
+        let origins = settings.server.cors_allowed_origins.clone();
         let state = web::Data::new(AppState {
             db,
             audit,
             report_turns,
             webhook_reach: dispatcher.reach().clone(),
+            limits: limits.clone(),
             keys: TokenKeys::new(&settings.auth),
             settings,
             triage: Arc::new(triage),
@@ -164,6 +175,9 @@ impl Application {
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
                 .wrap(security_headers())
+                .wrap(from_fn(content_security_policy))
+                .wrap(from_fn(rate_limit))
+                .wrap(cors(&origins))
                 .wrap(http_metrics.clone())
                 .wrap(from_fn(request_context))
                 .configure(api::routes)
@@ -184,6 +198,7 @@ impl Application {
             mailer,
             dispatcher,
             audit_writer,
+            limits,
         })
     }
 
@@ -210,9 +225,15 @@ impl Application {
         let mailer = tokio::spawn(self.mailer.run());
         // Ends by itself once the server has stopped and its handles are gone.
         tokio::spawn(self.audit_writer.run());
+        let limits = self.limits;
+        let forget = tokio::spawn(crate::notify::every(60, "rate limit upkeep", move || {
+            limits.forget_idle();
+            std::future::ready(Ok::<(), ApiError>(()))
+        }));
         let served = self.server.await;
         monitor.abort();
         mailer.abort();
+        forget.abort();
         served
     }
 }
@@ -223,6 +244,56 @@ fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"))
+}
+
+/// Cross-origin access for the web client's origins only. Other origins
+/// are answered without CORS headers (not refused), so browsers keep their
+/// pages from reading the answer while same-origin pages such as the docs
+/// and non-browser callers work as before.
+fn cors(origins: &[String]) -> Cors {
+    let allowed = origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    allowed
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::ETAG,
+            header::LINK,
+            REQUEST_ID,
+        ])
+        .max_age(3600)
+        .block_on_origin_mismatch(false)
+}
+
+/// Case data is never framed or mixed with other content: API answers
+/// allow nothing at all; the interactive docs page may load its own
+/// scripts, styles and images and call this origin, nothing more.
+async fn content_security_policy(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let docs = req.path().starts_with("/docs");
+    let mut response = next.call(req).await?;
+    let policy = if docs {
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    };
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    Ok(response)
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

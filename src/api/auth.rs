@@ -76,9 +76,12 @@ pub(crate) async fn throttle(state: &AppState, key: &str, address: &str) -> Resu
 }
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used";
 
-pub(crate) fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+/// The caller's address as the rate limits see it (through trusted proxies).
+pub(crate) fn client_address(state: &AppState, req: &HttpRequest) -> String {
+    state
+        .limits
+        .client_address(req)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 fn tokens(
@@ -119,7 +122,7 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner()?;
     let email_key = normalise_email(&body.email);
-    let address = client_address(&req);
+    let address = client_address(&state, &req);
     let auth = &state.settings.auth;
     throttle(&state, &email_key, &address).await?;
     let key = email_key.clone();

@@ -340,7 +340,7 @@ pub async fn token(
             (None, _, _) => return Err(ApiError::Unauthorized(BAD_CLIENT.into())),
         };
     let key = format!("client:{client_id}");
-    let address = client_address(&req);
+    let address = client_address(&state, &req);
     throttle(&state, &key, &address).await?;
     let client = state
         .db

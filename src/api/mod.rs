@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod doc;
 pub mod extract;
 pub mod integration;
+pub mod limits;
 pub mod me;
 pub mod notifications;
 pub mod ops;

@@ -42,18 +42,24 @@ fn unauthorized(detail: &str) -> ApiError {
 
 /// The bearer token of a request, or the 401 that says what is wrong.
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorized("send an access token as Authorization: Bearer <token>"))?;
+    if req.headers().get(header::AUTHORIZATION).is_none() {
+        return Err(unauthorized(
+            "send an access token as Authorization: Bearer <token>",
+        ));
+    }
+    bearer(req)
+        .map(str::to_owned)
+        .ok_or_else(|| unauthorized("the Authorization header must use the Bearer scheme"))
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| unauthorized("the Authorization header must use the Bearer scheme"))
 }
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {

@@ -134,6 +134,17 @@ impl TokenKeys {
         Ok(claims)
     }
 
+    /// Who a valid token of either kind speaks for (`user:<id>` or
+    /// `client:<id>`), so limits can count per caller before any lookup.
+    pub fn subject(&self, token: &str) -> Option<String> {
+        if let Ok(claims) = self.verify(token) {
+            return Some(format!("user:{}", claims.sub));
+        }
+        self.verify_client(token)
+            .ok()
+            .map(|claims| format!("client:{}", claims.sub))
+    }
+
     fn decode<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, String> {
         decode::<T>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
@@ -162,6 +173,23 @@ mod tests {
 
     fn b64(value: &serde_json::Value) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    #[test]
+    fn subject_names_people_and_clients_apart_and_nothing_for_a_bad_token() {
+        let keys = TokenKeys::new(&settings());
+        let person = keys.issue("u-1", "admin", "s-1", Utc::now()).unwrap();
+        let client = keys
+            .issue_client("c-1", "requests:read", 1, 900, Utc::now())
+            .unwrap();
+        assert_eq!(keys.subject(&person).as_deref(), Some("user:u-1"));
+        assert_eq!(keys.subject(&client).as_deref(), Some("client:c-1"));
+        assert_eq!(keys.subject(&format!("{person}x")), None);
+        let other = TokenKeys::new(&AuthSettings {
+            jwt_secret: Secret::new("another-secret-that-is-long-enough-456"),
+            ..settings()
+        });
+        assert_eq!(other.subject(&person), None);
     }
 
     #[test]

@@ -14,6 +14,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::config::DatabaseSettings;
 use crate::error::ApiError;
 
+/// The PostgreSQL advisory lock migrations hold (any fixed number; this
+/// one spells "NRU" in ASCII).
+const MIGRATION_LOCK: i64 = 0x4E_52_55;
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -200,10 +203,28 @@ impl Db {
         }
     }
 
-    /// Applies any pending migrations for this backend.
+    /// Applies any pending migrations for this backend. Replicas starting
+    /// together take turns: the first applies them while the others wait
+    /// for its lock, then find nothing left to do.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.writer.get()?;
-        run_migrations(&mut conn)
+        match &mut *conn {
+            DbConnection::Postgresql(c) => {
+                // A session lock: released by the unlock, or by PostgreSQL
+                // if this process dies mid-migration.
+                c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                let applied = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|m| m.len());
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+            }
+            DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|m| m.len())
+                    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+            }),
+        }
     }
 
     /// Runs read-only work on a pooled connection off the async executor.

@@ -91,6 +91,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.email.worker_interval_seconds = 3600;
     // Webhooks too (tests/api/integrations.rs).
     settings.webhooks.worker_interval_seconds = 3600;
+    // Tests of the limits set their own (tests/api/limits.rs).
+    settings.limits.per_caller_per_minute = 0;
+    settings.limits.per_address_per_minute = 0;
     settings.email.file_dir = std::env::temp_dir()
         .join("nru-helpdesk-test-mail")
         .display()

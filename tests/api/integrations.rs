@@ -47,7 +47,7 @@ fn case_submission(on_behalf_of: &str) -> Value {
 
 impl TestApp {
     /// A new API client; returns (id, secret).
-    async fn api_client(
+    pub(crate) async fn api_client(
         &self,
         admin: &str,
         organisation: &str,
@@ -84,7 +84,7 @@ impl TestApp {
         read(request.send().await.unwrap()).await
     }
 
-    async fn client_token(&self, id: &str, secret: &str) -> String {
+    pub(crate) async fn client_token(&self, id: &str, secret: &str) -> String {
         let reply = self
             .token_form(
                 &[

@@ -8,6 +8,7 @@ mod helpers;
 mod http;
 mod indexes;
 mod integrations;
+mod limits;
 mod openapi;
 mod queue;
 mod receiver;
