@@ -208,48 +208,11 @@ fn production_refuses_to_start_with_the_default_secret() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("auth.jwt_secret"));
 }
 
-/// Runs `nru-helpdesk serve` on a free port and waits until it is ready.
-async fn serve_binary(url: &str, log_level: &str, stderr: Stdio) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("serve")
-        .env("APP__DATABASE__URL", url)
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__SERVER__WORKERS", "1")
-        .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20")
-        .env("APP__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("APP__LOG__LEVEL", log_level)
-        .env("APP__LOG__FORMAT", "json")
-        .env_remove("APP_ENV")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .expect("server starts");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/readyz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return (server, port);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let _ = server.kill();
-    let _ = server.wait();
-    panic!("server did not become ready");
-}
-
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     let (_db, url) = TestDb::create();
-    let (mut server, port) = serve_binary(&url, "warn", Stdio::null()).await;
+    let (mut server, port) =
+        serve_binary(&url, &[("APP__LOG__LEVEL", "warn")], Stdio::null()).await;
     let base = format!("http://127.0.0.1:{port}");
 
     // A request caught mid-upload: headers and half the body are sent before SIGTERM, the rest after.
@@ -299,7 +262,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
 async fn no_case_text_reaches_the_logs() {
     const MARKER: &str = "ZEBRAMARKER";
     let (_db, url) = TestDb::create();
-    let (server, port) = serve_binary(&url, "debug", Stdio::piped()).await;
+    let (server, port) = serve_binary(&url, &[("APP__LOG__LEVEL", "debug")], Stdio::piped()).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let post = |path: &str, token: Option<&str>, body: serde_json::Value| {

@@ -211,6 +211,69 @@ impl Reply {
     }
 }
 
+/// One call to the server at `base`, read whole.
+pub async fn call_at(
+    client: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let mut request = client.request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    read(request.send().await.expect("request sent")).await
+}
+
+/// Runs `nru-helpdesk serve` as its own process on a free port, with the
+/// test admin, one worker, JSON logs and `env` on top, and waits until it is
+/// ready.
+pub async fn serve_binary(
+    url: &str,
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("serve")
+        .env("APP__DATABASE__URL", url)
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__SERVER__WORKERS", "1")
+        .env("APP__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20")
+        .env("APP__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("APP__LOG__FORMAT", "json")
+        .env_remove("APP_ENV")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("server starts");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (server, port);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    panic!("server did not become ready");
+}
+
 impl TestApp {
     pub async fn call(
         &self,
@@ -219,16 +282,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.address, path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        read(request.send().await.expect("request sent")).await
+        call_at(&self.client, &self.address, method, path, token, body).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

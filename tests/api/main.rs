@@ -12,6 +12,7 @@ mod limits;
 mod openapi;
 mod queue;
 mod receiver;
+mod replicas;
 mod requests;
 mod schema;
 mod sla;

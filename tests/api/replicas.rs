@@ -1,0 +1,295 @@
+//! Two replicas of the service, as behind a load balancer: separate
+//! processes on one database and one SMTP server, started at the same
+//! moment and driven at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::requests::submission;
+use crate::smtp::SmtpServer;
+
+const REQUESTS: usize = 20;
+
+struct Replica {
+    base: String,
+    client: reqwest::Client,
+    child: Child,
+}
+
+impl Replica {
+    async fn start(url: String, smtp_port: u16) -> Replica {
+        let smtp_port = smtp_port.to_string();
+        let triage = fixture("triage-replicas.toml");
+        let sla = fixture("sla-replicas.toml");
+        let env = [
+            ("APP__LOG__LEVEL", "warn"),
+            ("APP__SERVER__WORKERS", "2"),
+            ("APP__TRIAGE__RULES_FILE", triage.as_str()),
+            ("APP__SLA__POLICIES_FILE", sla.as_str()),
+            ("APP__SLA__MONITOR_INTERVAL_SECONDS", "1"),
+            ("APP__EMAIL__TRANSPORT", "smtp"),
+            ("APP__EMAIL__SMTP__HOST", "127.0.0.1"),
+            ("APP__EMAIL__SMTP__PORT", smtp_port.as_str()),
+            ("APP__EMAIL__SMTP__SECURITY", "none"),
+            ("APP__EMAIL__WORKER_INTERVAL_SECONDS", "1"),
+        ];
+        let (child, port) = serve_binary(&url, &env, Stdio::null()).await;
+        Replica {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            child,
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
+        call_at(&self.client, &self.base, method, path, Some(token), body).await
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> String {
+        let reply = call_at(
+            &self.client,
+            &self.base,
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Every item of a paginated list.
+    async fn all(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = match &cursor {
+                Some(c) => format!("{path}?limit=100&cursor={c}"),
+                None => format!("{path}?limit=100"),
+            };
+            let reply = self.call(Method::GET, &page, token, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            items.extend(reply.body["items"].as_array().unwrap().iter().cloned());
+            match reply.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_share_the_work_without_doubling_or_losing_any() {
+    let (_db, url) = TestDb::create();
+    let smtp = SmtpServer::start();
+    // Both start on an empty database at once: one migrates and makes the
+    // first admin while the other waits for the migration lock.
+    let (a, b) = tokio::join!(
+        Replica::start(url.clone(), smtp.port),
+        Replica::start(url.clone(), smtp.port)
+    );
+    let admin = b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let team = a
+        .call(
+            Method::POST,
+            "/api/v1/teams",
+            &admin,
+            Some(json!({"name": "Duty"})),
+        )
+        .await;
+    assert_eq!(team.status, StatusCode::CREATED, "{}", team.body);
+    let team_id = team.body["id"].as_str().unwrap().to_owned();
+    let mut people = BTreeMap::new();
+    for (email, role) in [
+        ("s1@test.local", "specialist"),
+        ("s2@test.local", "specialist"),
+        ("p1@test.local", "practitioner"),
+        ("p2@test.local", "practitioner"),
+    ] {
+        let mut body =
+            json!({"email": email, "display_name": email, "role": role, "password": PASSWORD});
+        if role == "specialist" {
+            body["team_ids"] = json!([team_id]);
+            body["max_open_requests"] = json!(REQUESTS);
+        } else {
+            body["organisation"] = json!("police");
+            body["region"] = json!("london");
+        }
+        let made = b
+            .call(Method::POST, "/api/v1/users", &admin, Some(body))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let id = made.body["id"].as_str().unwrap().to_owned();
+        people.insert(email, (id, a.sign_in(email, PASSWORD).await));
+    }
+    let replicas = [&a, &b];
+
+    // Concurrent submissions through both: every reference is different.
+    let started = Instant::now();
+    let mut submissions = tokio::task::JoinSet::new();
+    for n in 0..REQUESTS {
+        let replica = replicas[n % 2];
+        let (client, base) = (replica.client.clone(), replica.base.clone());
+        let token = people[["p1@test.local", "p2@test.local"][n / 2 % 2]]
+            .1
+            .clone();
+        submissions.spawn(async move {
+            call_at(
+                &client,
+                &base,
+                Method::POST,
+                "/api/v1/requests",
+                Some(&token),
+                Some(submission()),
+            )
+            .await
+        });
+    }
+    let mut references = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for reply in submissions.join_all().await {
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(reply.body["status"], "triaged", "routed to the Duty queue");
+        references.insert(reply.body["reference"].as_str().unwrap().to_owned());
+        ids.insert(reply.body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(references.len(), REQUESTS, "{references:?}");
+    let numbers: BTreeSet<u64> = references
+        .iter()
+        .map(|r| r.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        (1..=REQUESTS as u64).collect(),
+        "references are gapless"
+    );
+
+    // Claim-next races: each specialist on both replicas at once.
+    let mut claims = tokio::task::JoinSet::new();
+    for email in ["s1@test.local", "s2@test.local"] {
+        for replica in replicas {
+            let (client, base) = (replica.client.clone(), replica.base.clone());
+            let (user_id, token) = people[email].clone();
+            claims.spawn(async move {
+                let mut taken = Vec::new();
+                loop {
+                    let reply = call_at(
+                        &client,
+                        &base,
+                        Method::POST,
+                        "/api/v1/queue/claim-next",
+                        Some(&token),
+                        Some(json!({})),
+                    )
+                    .await;
+                    match reply.status {
+                        StatusCode::OK => {
+                            assert_eq!(reply.body["assignee_id"].as_str(), Some(user_id.as_str()));
+                            taken.push((
+                                reply.body["id"].as_str().unwrap().to_owned(),
+                                user_id.clone(),
+                            ));
+                        }
+                        StatusCode::NO_CONTENT => return taken,
+                        other => panic!("claim-next answered {other}: {}", reply.body),
+                    }
+                }
+            });
+        }
+    }
+    let mut owner = BTreeMap::new();
+    for (id, user) in claims.join_all().await.into_iter().flatten() {
+        assert!(
+            owner.insert(id.clone(), user).is_none(),
+            "{id} was claimed twice"
+        );
+    }
+    assert_eq!(
+        owner.keys().cloned().collect::<BTreeSet<_>>(),
+        ids,
+        "every request claimed once"
+    );
+    let token_of: BTreeMap<&String, &String> = people.values().map(|(id, t)| (id, t)).collect();
+    for (id, user) in &owner {
+        let seen = a
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{id}"),
+                token_of[user],
+                None,
+            )
+            .await;
+        assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+        assert_eq!(seen.body["assignee_id"].as_str(), Some(user.as_str()));
+        assert_eq!(seen.body["status"], "assigned");
+    }
+
+    // Both monitors tick every second: each warning point (5, 10, 15 and 20
+    // percent of a one-minute target) is recorded once per request.
+    let last_warning = Duration::from_secs(12) + Duration::from_secs(4);
+    if let Some(left) = last_warning.checked_sub(started.elapsed()) {
+        tokio::time::sleep(left).await;
+    }
+    for id in &ids {
+        let events = b
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{id}/sla-events"),
+                token_of[&owner[id]],
+                None,
+            )
+            .await;
+        assert_eq!(events.status, StatusCode::OK, "{}", events.body);
+        let warnings: Vec<i64> = events
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["clock"] == "first_response" && e["kind"] == "warning")
+            .map(|e| e["level"].as_i64().unwrap())
+            .collect();
+        assert_eq!(warnings, vec![5, 10, 15, 20], "{id}: {}", events.body);
+    }
+
+    // Both mailers drain the one outbox: every email reaches the SMTP
+    // server exactly once.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let outbox = loop {
+        let outbox = a.all("/api/v1/admin/outbox", &admin).await;
+        if outbox.iter().all(|e| e["status"] == "sent") {
+            break outbox;
+        }
+        assert!(Instant::now() < deadline, "outbox did not drain");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let warnings = outbox
+        .iter()
+        .filter(|e| e["event"] == "sla_warning")
+        .count();
+    assert_eq!(warnings, REQUESTS * 4, "one warning email per point");
+    let expected: BTreeSet<String> = outbox
+        .iter()
+        .map(|e| format!("<{}@nru-helpdesk>", e["id"].as_str().unwrap()))
+        .collect();
+    let received = smtp.received();
+    let message_ids: Vec<String> = received
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap_or_default())
+        .collect();
+    assert_eq!(received.len(), outbox.len(), "no email sent twice or lost");
+    assert_eq!(message_ids.into_iter().collect::<BTreeSet<_>>(), expected);
+}
