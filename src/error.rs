@@ -230,6 +230,11 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::Unavailable("a concurrent change interfered; retry the request".into())
             }
+            // The database went away mid-request (restarted, failed over):
+            // nothing was committed, and a retry will get a new connection.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                ApiError::unavailable(info.message())
+            }
             other => ApiError::internal(other),
         }
     }

@@ -274,6 +274,80 @@ pub async fn serve_binary(
     panic!("server did not become ready");
 }
 
+/// The service as its own process (`serve_binary`), stopped when dropped.
+pub struct ServerProcess {
+    pub base: String,
+    pub client: reqwest::Client,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    pub async fn start(url: &str, env: &[(&str, &str)]) -> ServerProcess {
+        let (child, port) = serve_binary(url, env, std::process::Stdio::null()).await;
+        ServerProcess {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            child,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        call_at(&self.client, &self.base, method, path, Some(token), body).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let reply = call_at(
+            &self.client,
+            &self.base,
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Every item of a paginated list.
+    pub async fn all(&self, path: &str, token: &str) -> Vec<Value> {
+        let join = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = match &cursor {
+                Some(c) => format!("{path}{join}limit=100&cursor={c}"),
+                None => format!("{path}{join}limit=100"),
+            };
+            let reply = self.call(Method::GET, &page, token, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            items.extend(reply.body["items"].as_array().unwrap().iter().cloned());
+            match reply.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
+    /// SIGKILL: the process gets no chance to finish anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 impl TestApp {
     pub async fn call(
         &self,

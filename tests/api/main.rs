@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod email;
+mod faults;
 mod helpers;
 mod http;
 mod indexes;

@@ -3,11 +3,10 @@
 //! moment and driven at once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::*;
 use crate::requests::submission;
@@ -15,80 +14,25 @@ use crate::smtp::SmtpServer;
 
 const REQUESTS: usize = 20;
 
-struct Replica {
-    base: String,
-    client: reqwest::Client,
-    child: Child,
-}
-
-impl Replica {
-    async fn start(url: String, smtp_port: u16) -> Replica {
-        let smtp_port = smtp_port.to_string();
-        let triage = fixture("triage-replicas.toml");
-        let sla = fixture("sla-replicas.toml");
-        let env = [
-            ("APP__LOG__LEVEL", "warn"),
-            ("APP__SERVER__WORKERS", "2"),
-            ("APP__TRIAGE__RULES_FILE", triage.as_str()),
-            ("APP__SLA__POLICIES_FILE", sla.as_str()),
-            ("APP__SLA__MONITOR_INTERVAL_SECONDS", "1"),
-            ("APP__EMAIL__TRANSPORT", "smtp"),
-            ("APP__EMAIL__SMTP__HOST", "127.0.0.1"),
-            ("APP__EMAIL__SMTP__PORT", smtp_port.as_str()),
-            ("APP__EMAIL__SMTP__SECURITY", "none"),
-            ("APP__EMAIL__WORKER_INTERVAL_SECONDS", "1"),
-        ];
-        let (child, port) = serve_binary(&url, &env, Stdio::null()).await;
-        Replica {
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-            child,
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
-        call_at(&self.client, &self.base, method, path, Some(token), body).await
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> String {
-        let reply = call_at(
-            &self.client,
-            &self.base,
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": email, "password": password})),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["access_token"].as_str().unwrap().to_owned()
-    }
-
-    /// Every item of a paginated list.
-    async fn all(&self, path: &str, token: &str) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = match &cursor {
-                Some(c) => format!("{path}?limit=100&cursor={c}"),
-                None => format!("{path}?limit=100"),
-            };
-            let reply = self.call(Method::GET, &page, token, None).await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-            items.extend(reply.body["items"].as_array().unwrap().iter().cloned());
-            match reply.body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A replica: the service with both background workers ticking every
+/// second, the one-minute SLA fixture and the SMTP server.
+async fn replica(url: String, smtp_port: u16) -> ServerProcess {
+    let smtp_port = smtp_port.to_string();
+    let triage = fixture("triage-replicas.toml");
+    let sla = fixture("sla-replicas.toml");
+    let env = [
+        ("APP__LOG__LEVEL", "warn"),
+        ("APP__SERVER__WORKERS", "2"),
+        ("APP__TRIAGE__RULES_FILE", triage.as_str()),
+        ("APP__SLA__POLICIES_FILE", sla.as_str()),
+        ("APP__SLA__MONITOR_INTERVAL_SECONDS", "1"),
+        ("APP__EMAIL__TRANSPORT", "smtp"),
+        ("APP__EMAIL__SMTP__HOST", "127.0.0.1"),
+        ("APP__EMAIL__SMTP__PORT", smtp_port.as_str()),
+        ("APP__EMAIL__SMTP__SECURITY", "none"),
+        ("APP__EMAIL__WORKER_INTERVAL_SECONDS", "1"),
+    ];
+    ServerProcess::start(&url, &env).await
 }
 
 #[tokio::test]
@@ -98,8 +42,8 @@ async fn two_replicas_share_the_work_without_doubling_or_losing_any() {
     // Both start on an empty database at once: one migrates and makes the
     // first admin while the other waits for the migration lock.
     let (a, b) = tokio::join!(
-        Replica::start(url.clone(), smtp.port),
-        Replica::start(url.clone(), smtp.port)
+        replica(url.clone(), smtp.port),
+        replica(url.clone(), smtp.port)
     );
     let admin = b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 

@@ -53,6 +53,8 @@ pub struct SmtpServer {
     pub port: u16,
     maildir: tempfile::TempDir,
     child: Option<Child>,
+    /// While this file exists a stalling server holds every MAIL FROM.
+    stall_flag: Option<PathBuf>,
 }
 
 /// One email as the server received it.
@@ -87,17 +89,48 @@ impl Received {
 
 impl SmtpServer {
     pub fn start() -> SmtpServer {
+        SmtpServer::start_with(false)
+    }
+
+    /// A server that holds each sender at MAIL FROM until
+    /// [`SmtpServer::release`] (tests/fixtures/stalling_mailbox.py).
+    pub fn start_stalling() -> SmtpServer {
+        SmtpServer::start_with(true)
+    }
+
+    fn start_with(stalling: bool) -> SmtpServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
+        let maildir = tempfile::tempdir().expect("maildir");
+        let stall_flag = stalling.then(|| {
+            let flag = maildir.path().join("stall");
+            std::fs::write(&flag, "").expect("stall flag");
+            flag
+        });
         let mut server = SmtpServer {
             port,
-            maildir: tempfile::tempdir().expect("maildir"),
+            maildir,
             child: None,
+            stall_flag,
         };
         server.resume();
         server
+    }
+
+    /// Whether a sender is being held at MAIL FROM now or was before.
+    pub fn has_held_a_sender(&self) -> bool {
+        self.stall_flag
+            .as_ref()
+            .is_some_and(|flag| flag.with_extension("held").exists())
+    }
+
+    /// Lets held and later senders through.
+    pub fn release(&self) {
+        if let Some(flag) = &self.stall_flag {
+            let _ = std::fs::remove_file(flag);
+        }
     }
 
     /// The maildir itself: a folder the server creates, with its tmp, new and cur.
@@ -107,12 +140,28 @@ impl SmtpServer {
 
     /// Starts the server (again) on its port.
     pub fn resume(&mut self) {
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.mail_path())
-            .env("PYTHONPATH", python_path())
+            .arg(format!("127.0.0.1:{}", self.port));
+        let mut path = python_path().into_os_string();
+        match &self.stall_flag {
+            Some(flag) => {
+                path.push(":");
+                path.push(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+                command
+                    .args(["-c", "stalling_mailbox.StallingMailbox"])
+                    .arg(self.mail_path())
+                    .arg(flag);
+            }
+            None => {
+                command
+                    .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                    .arg(self.mail_path());
+            }
+        }
+        let child = command
+            .env("PYTHONPATH", path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
