@@ -27,6 +27,7 @@ use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::notify::mailer::Mailer;
+use crate::retention::RetentionJob;
 use crate::webhooks::sender::{Dispatcher, Reach};
 
 /// Shared by every request.
@@ -54,6 +55,7 @@ pub struct Application {
     monitor: SlaMonitor,
     mailer: Mailer,
     dispatcher: Dispatcher,
+    retention: RetentionJob,
     audit_writer: AuditWriter,
 }
 
@@ -141,6 +143,7 @@ impl Application {
             metrics.clone(),
         )?;
         let dispatcher = Dispatcher::new(&settings.webhooks, db.clone(), clock.clone())?;
+        let retention = RetentionJob::new(db.clone(), settings.retention.clone(), clock.clone());
         let (audit, audit_writer) = audit_trail(db.clone());
         let report_turns = Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(settings.sla.reports_at_once).unwrap_or(1),
@@ -183,6 +186,7 @@ impl Application {
             monitor,
             mailer,
             dispatcher,
+            retention,
             audit_writer,
         })
     }
@@ -203,16 +207,23 @@ impl Application {
         self.dispatcher.clone()
     }
 
+    pub fn retention(&self) -> RetentionJob {
+        self.retention.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown
-    /// timeout to finish. The monitor runs alongside and stops with it.
+    /// timeout to finish. The monitor, mailer and retention job run
+    /// alongside and stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let monitor = tokio::spawn(self.monitor.run());
         let mailer = tokio::spawn(self.mailer.run());
+        let retention = tokio::spawn(self.retention.run());
         // Ends by itself once the server has stopped and its handles are gone.
         tokio::spawn(self.audit_writer.run());
         let served = self.server.await;
         monitor.abort();
         mailer.abort();
+        retention.abort();
         served
     }
 }

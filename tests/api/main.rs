@@ -12,6 +12,7 @@ mod openapi;
 mod queue;
 mod receiver;
 mod requests;
+mod retention;
 mod schema;
 mod sla;
 mod smtp;
