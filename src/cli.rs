@@ -1,4 +1,5 @@
-//! The command line: serve (default), migrate, user administration, openapi, demo.
+//! The command line: serve (default), migrate, user administration, openapi,
+//! demo, backup, redact, synthetic.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ pub enum Command {
         /// The file to write; it must not exist yet.
         file: PathBuf,
     },
+    /// Redact now the free text of requests closed or withdrawn more than
+    /// retention.redact_after_days ago (the service also does this every
+    /// retention.interval_seconds); statistics and the audit trail stay.
+    Redact,
     /// Fill an empty database with synthetic requests over two years, for benchmarks.
     Synthetic {
         /// How many requests.
@@ -193,6 +198,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "backed up to {} in {:.1} s",
                 file.display(),
                 started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Redact => {
+            let db = Db::connect(&settings.database)?;
+            db.migrate()?;
+            let redacted =
+                crate::retention::redact_due(&db, &settings.retention, crate::store::now())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{} request(s) redacted (closed or withdrawn more than {} days ago)",
+                redacted.len(),
+                settings.retention.redact_after_days
             );
         }
         Command::User(command) => run_user(&settings, command)?,

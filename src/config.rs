@@ -24,6 +24,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub integrations: IntegrationSettings,
     pub webhooks: WebhookSettings,
+    pub retention: RetentionSettings,
     pub metrics: MetricsSettings,
     pub limits: LimitSettings,
     pub log: LogSettings,
@@ -46,6 +47,16 @@ pub struct SlaSettings {
     pub monitor_interval_seconds: i64,
     /// Response-time reports computed at once; more wait their turn.
     pub reports_at_once: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Free text of requests closed or withdrawn this many days ago is redacted.
+    pub redact_after_days: i64,
+    /// How often each replica looks for requests due.
+    pub interval_seconds: i64,
+    /// Requests redacted per transaction.
+    pub batch_size: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -482,6 +493,19 @@ impl Settings {
                 24 * 3600,
             ),
             (
+                "retention.redact_after_days",
+                self.retention.redact_after_days,
+                1,
+                3660,
+            ),
+            (
+                "retention.interval_seconds",
+                self.retention.interval_seconds,
+                60,
+                7 * 24 * 3600,
+            ),
+            ("retention.batch_size", self.retention.batch_size, 1, 1000),
+            (
                 "requests.break_glass_minutes",
                 self.requests.break_glass_minutes,
                 1,
@@ -693,6 +717,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("sla.reports_at_once"));
+        let mut s = dev_settings();
+        s.retention.redact_after_days = 0;
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("retention.redact_after_days"));
+        let mut s = dev_settings();
+        s.retention.interval_seconds = 1;
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("retention.interval_seconds"));
     }
 
     #[test]

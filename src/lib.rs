@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod metrics;
 pub mod notify;
 pub mod requests;
+pub mod retention;
 pub mod routing;
 pub mod sla;
 pub mod startup;

@@ -29,6 +29,7 @@ use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::notify::mailer::Mailer;
+use crate::retention::RetentionJob;
 use crate::webhooks::sender::{Dispatcher, Reach};
 
 /// Shared by every request.
@@ -58,6 +59,7 @@ pub struct Application {
     monitor: SlaMonitor,
     mailer: Mailer,
     dispatcher: Dispatcher,
+    retention: RetentionJob,
     audit_writer: AuditWriter,
     limits: Arc<RateLimits>,
 }
@@ -146,6 +148,7 @@ impl Application {
             metrics.clone(),
         )?;
         let dispatcher = Dispatcher::new(&settings.webhooks, db.clone(), clock.clone())?;
+        let retention = RetentionJob::new(db.clone(), settings.retention.clone(), clock.clone());
         let (audit, audit_writer) = audit_trail(db.clone());
         let report_turns = Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(settings.sla.reports_at_once).unwrap_or(1),
@@ -197,6 +200,7 @@ impl Application {
             monitor,
             mailer,
             dispatcher,
+            retention,
             audit_writer,
             limits,
         })
@@ -218,22 +222,32 @@ impl Application {
         self.dispatcher.clone()
     }
 
+    pub fn retention(&self) -> RetentionJob {
+        self.retention.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown
-    /// timeout to finish. The monitor runs alongside and stops with it.
+    /// timeout to finish. The background work — SLA monitor, mailer,
+    /// webhook sender, retention job, rate-limit upkeep — runs alongside
+    /// and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let monitor = tokio::spawn(self.monitor.run());
-        let mailer = tokio::spawn(self.mailer.run());
+        let limits = self.limits;
+        let background = [
+            tokio::spawn(self.monitor.run()),
+            tokio::spawn(self.mailer.run()),
+            tokio::spawn(self.dispatcher.run()),
+            tokio::spawn(self.retention.run()),
+            tokio::spawn(crate::notify::every(60, "rate limit upkeep", move || {
+                limits.forget_idle();
+                std::future::ready(Ok::<(), ApiError>(()))
+            })),
+        ];
         // Ends by itself once the server has stopped and its handles are gone.
         tokio::spawn(self.audit_writer.run());
-        let limits = self.limits;
-        let forget = tokio::spawn(crate::notify::every(60, "rate limit upkeep", move || {
-            limits.forget_idle();
-            std::future::ready(Ok::<(), ApiError>(()))
-        }));
         let served = self.server.await;
-        monitor.abort();
-        mailer.abort();
-        forget.abort();
+        for task in background {
+            task.abort();
+        }
         served
     }
 }

@@ -15,8 +15,8 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    auth, clients, conversation, integration, me, notifications, ops, oversight, queue, reports,
-    requests, rota, sla, teams, users, webhooks,
+    auth, clients, conversation, export, integration, me, notifications, ops, oversight, queue,
+    reports, requests, rota, sla, teams, users, webhooks,
 };
 use crate::domain::integrations::{Scope, WebhookEvent};
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
@@ -49,6 +49,7 @@ use crate::webhooks::signature::{
         conversation::post, conversation::list, conversation::timeline,
         oversight::exclusions, oversight::exclude, oversight::include,
         oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
+        export::export_request,
         queue::list, queue::summary, queue::claim_next, queue::claim, queue::release, queue::triage_history,
         sla::acknowledge, sla::events, rota::list, rota::create, rota::remove,
         reports::response_times, reports::sla_breaches,
@@ -67,6 +68,8 @@ use crate::webhooks::signature::{
         (name = "queue", description = "The specialists' queue and claiming work"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "email", description = "The email outbox (admin)"),
+        (name = "retention", description = "Subject access exports of one request (admin); free text \
+            of long-finished requests is redacted on a schedule"),
         (name = "integrations", description = "API clients for other agencies' systems (admin); a client \
             gets a token at /auth/token (client credentials)"),
         (name = "client requests", description = "An API client submits requests for its organisation's \

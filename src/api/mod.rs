@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clients;
 pub mod conversation;
 pub mod doc;
+pub mod export;
 pub mod extract;
 pub mod integration;
 pub mod limits;
@@ -184,6 +185,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/admin/outbox",
                 "GET",
                 vec![web::get().to(notifications::outbox)],
+            ))
+            .service(resource(
+                "/admin/requests/{id}/export",
+                "GET",
+                vec![web::get().to(export::export_request)],
             ))
             .service(resource(
                 "/admin/outbox/{id}/retry",

@@ -237,7 +237,7 @@ fn for_admin(details: serde_json::Value) -> serde_json::Value {
 impl AuditEntry {
     /// `case_access`: the reader may see case attributes (a coordinator);
     /// otherwise details are cut to [`ADMIN_DETAIL_KEYS`].
-    fn from_row(row: AuditRow, case_access: bool) -> AuditEntry {
+    pub(crate) fn from_row(row: AuditRow, case_access: bool) -> AuditEntry {
         let details = serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null);
         AuditEntry {
             details: if case_access {

@@ -17,6 +17,7 @@ use crate::routing;
 use crate::startup::AppState;
 use crate::store;
 use crate::store::queue::{QueueKey, QueueScope};
+use crate::store::triage::DecisionRow;
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -261,6 +262,24 @@ pub struct TriageDecision {
     pub decided_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl From<DecisionRow> for TriageDecision {
+    fn from(row: DecisionRow) -> TriageDecision {
+        TriageDecision {
+            priority: row.priority.as_deref().and_then(Priority::parse),
+            skill: row
+                .skill
+                .as_deref()
+                .and_then(crate::domain::accounts::Skill::parse),
+            decided_at: row.decided_at.and_utc(),
+            id: row.id,
+            rule: row.rule,
+            reason: row.reason,
+            team_id: row.team_id,
+            actor_id: row.actor_id,
+        }
+    }
+}
+
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/triage", tag = "queue",
     params(("id" = String, Path, description = "Request id")),
@@ -281,20 +300,6 @@ pub async fn triage_history(
     })
     .await?;
     Ok(web::Json(
-        rows.into_iter()
-            .map(|row| TriageDecision {
-                priority: row.priority.as_deref().and_then(Priority::parse),
-                skill: row
-                    .skill
-                    .as_deref()
-                    .and_then(crate::domain::accounts::Skill::parse),
-                decided_at: row.decided_at.and_utc(),
-                id: row.id,
-                rule: row.rule,
-                reason: row.reason,
-                team_id: row.team_id,
-                actor_id: row.actor_id,
-            })
-            .collect(),
+        rows.into_iter().map(TriageDecision::from).collect(),
     ))
 }

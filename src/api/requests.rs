@@ -96,6 +96,9 @@ pub struct GuidanceRequest {
     pub due_at: Option<DateTime<Utc>>,
     /// Response-time targets and where the request stands (after triage).
     pub sla: Option<SlaView>,
+    /// When retention redacted its free text (title, description, messages,
+    /// the young person and contact times now read `[redacted]` or null).
+    pub redacted_at: Option<DateTime<Utc>>,
 }
 
 /// A request in a list.
@@ -212,6 +215,7 @@ impl GuidanceRequest {
             },
             paused: row.paused_at.is_some(),
             paused_seconds: row.paused_seconds,
+            redacted_at: utc(row.redacted_at),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             id: row.id,

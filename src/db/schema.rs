@@ -114,6 +114,7 @@ diesel::table! {
         paused_at -> Nullable<Timestamp>,
         paused_seconds -> BigInt,
         due_at -> Timestamp,
+        redacted_at -> Nullable<Timestamp>,
     }
 }
 

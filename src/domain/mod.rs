@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod notifications;
 pub mod policy;
 pub mod requests;
+pub mod retention;
 pub mod rota;
 pub mod sla;
 pub mod stats;

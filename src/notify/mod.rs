@@ -214,7 +214,7 @@ pub fn sla_event(
 }
 
 /// Runs a worker's `pass` every `seconds` until the task is dropped, logging
-/// a failed pass and carrying on (the email and webhook workers).
+/// a failed pass and carrying on (the email and webhook workers, retention).
 pub(crate) async fn every<F, Fut, T>(seconds: i64, what: &'static str, mut pass: F)
 where
     F: FnMut() -> Fut,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{break_glass_grants, request_exclusions};
 use crate::db::DbConnection;
+use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -116,4 +117,25 @@ pub fn grants(
         query = query.filter(break_glass_grants::id.lt(after.to_owned()));
     }
     Ok(query.limit(limit).load(conn)?)
+}
+
+/// A request's grants, oldest first (a subject access export).
+pub fn grants_of_request(
+    conn: &mut DbConnection,
+    request_id: &str,
+) -> Result<Vec<GrantRow>, ApiError> {
+    Ok(break_glass_grants::table
+        .filter(break_glass_grants::request_id.eq(request_id))
+        .select(GrantRow::as_select())
+        .order(break_glass_grants::id.asc())
+        .load(conn)?)
+}
+
+/// Replaces the stated reasons of a request's grants (retention): staff
+/// write them and may describe the case. Who, when and until when stay.
+pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> Result<(), ApiError> {
+    diesel::update(break_glass_grants::table.filter(break_glass_grants::request_id.eq(request_id)))
+        .set(break_glass_grants::reason.eq(REDACTED))
+        .execute(conn)?;
+    Ok(())
 }

@@ -59,3 +59,11 @@ pub fn insert(
         .execute(conn)?;
     Ok(())
 }
+
+/// Drops the keys that led to a request (retention): they hold a hash of
+/// the submitted body, which could confirm a guess at the redacted text.
+pub fn forget_request(conn: &mut DbConnection, request_id: &str) -> Result<(), ApiError> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::request_id.eq(request_id)))
+        .execute(conn)?;
+    Ok(())
+}

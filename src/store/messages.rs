@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::messages;
 use crate::db::DbConnection;
+use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -59,4 +60,13 @@ pub fn count(
         query = query.filter(messages::kind.eq(kind.to_owned()));
     }
     Ok(query.count().get_result(conn)?)
+}
+
+/// Replaces the body of every message on a request (retention); returns how many.
+pub fn redact_all(conn: &mut DbConnection, request_id: &str) -> Result<usize, ApiError> {
+    Ok(
+        diesel::update(messages::table.filter(messages::request_id.eq(request_id)))
+            .set(messages::body.eq(REDACTED))
+            .execute(conn)?,
+    )
 }

@@ -9,6 +9,7 @@ use crate::db::schema::{
     requests,
 };
 use crate::db::DbConnection;
+use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -47,6 +48,8 @@ pub struct RequestRow {
     pub paused_seconds: i64,
     /// The earliest running deadline, or [`super::sla::NO_DEADLINE`].
     pub due_at: NaiveDateTime,
+    /// When retention redacted the free text (see `domain::retention`).
+    pub redacted_at: Option<NaiveDateTime>,
 }
 
 /// What a submission sets; everything else starts as every new request's.
@@ -105,6 +108,7 @@ impl From<NewRequest> for RequestRow {
             paused_at: None,
             paused_seconds: 0,
             due_at: super::sla::NO_DEADLINE,
+            redacted_at: None,
         }
     }
 }
@@ -192,6 +196,73 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<RequestRow>, Api
         .select(RequestRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Up to `limit` closed and withdrawn requests, not yet redacted, that
+/// finished at or before `cutoff`: closed ones first, each kind oldest
+/// first. On PostgreSQL they stay locked until the caller's transaction
+/// ends and locked ones are passed over (SKIP LOCKED), so replicas running
+/// retention at once take different requests; SQLite writes one at a time.
+/// Only closing sets `closed_at` and only withdrawal `withdrawn_at`, so the
+/// times alone pick the requests (through the partial indexes of
+/// unredacted ones); `domain::retention::is_due` has the last word.
+pub fn due_for_redaction(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ApiError> {
+    macro_rules! finished_before {
+        ($at:ident, $limit:expr) => {{
+            let query = requests::table
+                .filter(requests::redacted_at.is_null())
+                .filter(requests::$at.le(cutoff))
+                .order((requests::$at.asc(), requests::id.asc()))
+                .select(requests::id)
+                .limit($limit);
+            let ids: Vec<String> = match &mut *conn {
+                DbConnection::Postgresql(c) => query.for_update().skip_locked().load(c)?,
+                DbConnection::Sqlite(c) => query.load(c)?,
+            };
+            requests::table
+                .filter(requests::id.eq_any(&ids))
+                .order((requests::$at.asc(), requests::id.asc()))
+                .select(RequestRow::as_select())
+                .load::<RequestRow>(&mut *conn)?
+        }};
+    }
+    let mut due: Vec<RequestRow> = finished_before!(closed_at, limit);
+    let left = limit - i64::try_from(due.len()).unwrap_or(limit);
+    if left > 0 {
+        due.extend(finished_before!(withdrawn_at, left));
+    }
+    Ok(due)
+}
+
+/// Replaces a request's free text (title, description, local reference,
+/// the young person, contact times) with [`REDACTED`] or nothing and stamps
+/// `redacted_at`, unless it is redacted already: true when this call did
+/// it, so a request is redacted, and audited, once. The version moves on so
+/// copies read before go stale; `updated_at` is left for the statistics.
+pub fn redact(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+    let updated = diesel::update(
+        requests::table
+            .filter(requests::id.eq(id))
+            .filter(requests::redacted_at.is_null()),
+    )
+    .set((
+        requests::title.eq(REDACTED),
+        requests::description.eq(REDACTED),
+        requests::local_reference.eq(None::<String>),
+        requests::yp_age.eq(None::<i32>),
+        requests::yp_age_band.eq(None::<String>),
+        requests::yp_gender.eq(None::<String>),
+        requests::yp_flags.eq(""),
+        requests::contact_times.eq(None::<String>),
+        requests::version.eq(requests::version + 1),
+        requests::redacted_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Applies `changes` only if the request is still at `expected_version`;

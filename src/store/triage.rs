@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{safety_events, triage_decisions};
 use crate::db::DbConnection;
+use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -25,6 +26,16 @@ pub struct DecisionRow {
 pub fn record(conn: &mut DbConnection, row: &DecisionRow) -> Result<(), ApiError> {
     diesel::insert_into(triage_decisions::table)
         .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the reasons of a request's triage decisions (retention): a
+/// coordinator's reason is free text, and a rule's may quote a keyword the
+/// request mentioned. The rule, priority, team and skill stay.
+pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> Result<(), ApiError> {
+    diesel::update(triage_decisions::table.filter(triage_decisions::request_id.eq(request_id)))
+        .set(triage_decisions::reason.eq(REDACTED))
         .execute(conn)?;
     Ok(())
 }

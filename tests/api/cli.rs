@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
@@ -35,7 +35,7 @@ fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("binary finishes")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "failed: {}\n{}",

@@ -9,6 +9,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use nru_helpdesk::clock::Clock;
 use nru_helpdesk::config::{Secret, Settings};
 use nru_helpdesk::notify::mailer::Mailer;
+use nru_helpdesk::retention::RetentionJob;
 use nru_helpdesk::startup::{Application, SlaMonitor};
 use nru_helpdesk::webhooks::sender::Dispatcher;
 use reqwest::{Method, StatusCode};
@@ -117,6 +118,8 @@ pub struct TestApp {
     pub mailer: Mailer,
     /// Delivers webhooks on demand.
     pub dispatcher: Dispatcher,
+    /// Redacts what retention says is due, on demand.
+    pub retention: RetentionJob,
     /// Dropped with the app, removing the database.
     _db: TestDb,
 }
@@ -154,6 +157,7 @@ async fn serve(
     let monitor = app.monitor();
     let mailer = app.mailer();
     let dispatcher = app.dispatcher();
+    let retention = app.retention();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -167,6 +171,7 @@ async fn serve(
         monitor,
         mailer,
         dispatcher,
+        retention,
         _db: db,
     }
 }

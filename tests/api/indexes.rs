@@ -81,6 +81,23 @@ fn queue_list_and_audit_queries_use_their_indexes() {
             "SELECT id FROM messages WHERE request_id = 'a' ORDER BY id LIMIT 26",
             "messages_request_idx",
         ),
+        (
+            "closed requests due for redaction",
+            "SELECT id FROM requests WHERE redacted_at IS NULL AND closed_at <= '2026-01-01' \
+             ORDER BY closed_at, id LIMIT 100",
+            "requests_closed_unredacted_idx",
+        ),
+        (
+            "withdrawn requests due for redaction",
+            "SELECT id FROM requests WHERE redacted_at IS NULL AND withdrawn_at <= '2026-01-01' \
+             ORDER BY withdrawn_at, id LIMIT 100",
+            "requests_withdrawn_unredacted_idx",
+        ),
+        (
+            "a request's break-glass grants",
+            "SELECT id FROM break_glass_grants WHERE request_id = 'a'",
+            "break_glass_request_idx",
+        ),
     ];
     for (what, sql, index) in cases {
         let plan = plan(&mut conn, sql);

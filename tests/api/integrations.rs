@@ -799,3 +799,48 @@ async fn webhooks_never_reach_private_addresses_or_follow_redirects() {
         .await
         .problem(404);
 }
+
+#[tokio::test]
+async fn the_running_service_sends_webhooks_by_itself() {
+    let receiver = Receiver::start().await;
+    let unit = unit_on(
+        spawn_app_with(|s| {
+            reach_loopback(s);
+            s.webhooks.worker_interval_seconds = 1;
+        })
+        .await,
+    )
+    .await;
+    let app = &unit.app;
+    app.practitioner_of(&unit.admin, "pc.jones@police.test", "police")
+        .await;
+    let (client_id, secret) = app.api_client(&unit.admin, "police", &ALL_SCOPES).await;
+    let token = app.client_token(&client_id, &secret).await;
+    let (_, signing_secret) = app.webhook(&token, &receiver.url("/nru")).await;
+    let created = app
+        .post(
+            "/api/v1/client/requests",
+            Some(&token),
+            case_submission("pc.jones@police.test"),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+    // Nobody calls the dispatcher here: the service's own worker sends it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while receiver.received().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no webhook arrived from the running service"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let received = receiver.received();
+    let body = assert_genuine(
+        &received[0],
+        &signing_secret,
+        chrono::Utc::now().timestamp(),
+    );
+    assert_eq!(body["type"], "request.created");
+    assert_eq!(body["data"]["request_id"], created.body["id"]);
+}

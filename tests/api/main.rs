@@ -15,6 +15,7 @@ mod queue;
 mod receiver;
 mod replicas;
 mod requests;
+mod retention;
 mod schema;
 mod sla;
 mod smtp;
