@@ -49,7 +49,8 @@ pub enum Command {
         /// The file to write; it must not exist yet.
         file: PathBuf,
     },
-    /// Redact now the free text of requests closed or withdrawn more than
+    /// Redact now the free text of requests finished (closed, withdrawn, or
+    /// resolved past the reopen window) more than
     /// retention.redact_after_days ago (the service also does this every
     /// retention.interval_seconds); statistics and the audit trail stay.
     Redact,
@@ -203,12 +204,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Redact => {
             let db = Db::connect(&settings.database)?;
             db.migrate()?;
-            let redacted =
-                crate::retention::redact_due(&db, &settings.retention, crate::store::now())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let redacted = crate::retention::redact_due(
+                &db,
+                settings.retention_period(),
+                settings.retention.batch_size,
+                crate::store::now(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "{} request(s) redacted (closed or withdrawn more than {} days ago)",
+                "{} request(s) redacted (finished more than {} days ago)",
                 redacted.len(),
                 settings.retention.redact_after_days
             );

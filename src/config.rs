@@ -51,7 +51,8 @@ pub struct SlaSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RetentionSettings {
-    /// Free text of requests closed or withdrawn this many days ago is redacted.
+    /// Free text of requests finished (closed, withdrawn, or resolved and
+    /// past the reopen window) this many days ago is redacted.
     pub redact_after_days: i64,
     /// How often each replica looks for requests due.
     pub interval_seconds: i64,
@@ -339,6 +340,14 @@ impl Settings {
         })?;
         crate::domain::sla::SlaPolicies::parse(&text)
             .map_err(|e| anyhow::anyhow!("sla.policies_file ({}): {e}", path.display()))
+    }
+
+    /// How long finished requests keep their free text.
+    pub fn retention_period(&self) -> crate::domain::retention::Period {
+        crate::domain::retention::Period {
+            redact_after_days: self.retention.redact_after_days,
+            reopen_window_days: self.requests.reopen_window_days,
+        }
     }
 
     /// Rules a valid file can still break; each message names its key.

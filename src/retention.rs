@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::config::RetentionSettings;
+use crate::config::Settings;
 use crate::db::{Db, DbConnection};
 use crate::domain::lifecycle::Status;
-use crate::domain::retention::{self, Finished};
+use crate::domain::retention::{self, Finished, Period};
 use crate::error::ApiError;
 use crate::store;
 
@@ -26,14 +26,15 @@ struct Batch {
 /// response-time facts and the audit trail are left as they were.
 fn redact_batch(
     conn: &mut DbConnection,
-    settings: &RetentionSettings,
+    period: &Period,
+    batch_size: i64,
     now: NaiveDateTime,
 ) -> Result<Batch, ApiError> {
-    let days = settings.redact_after_days;
     let candidates = store::requests::due_for_redaction(
         conn,
-        retention::cutoff(now, days),
-        settings.batch_size,
+        period.cutoff(now),
+        period.resolved_cutoff(now),
+        batch_size,
     )?;
     let mut redacted = Vec::new();
     for row in &candidates {
@@ -43,9 +44,11 @@ fn redact_batch(
             })?,
             closed_at: row.closed_at,
             withdrawn_at: row.withdrawn_at,
+            resolved_at: row.resolved_at,
             redacted_at: row.redacted_at,
         };
-        if !retention::is_due(&finished, now, days) || !store::requests::redact(conn, &row.id, now)?
+        if !retention::is_due(&finished, now, period)
+            || !store::requests::redact(conn, &row.id, now)?
         {
             continue;
         }
@@ -60,8 +63,8 @@ fn redact_batch(
             Some(&row.id),
             json!({
                 "reference": row.reference,
-                "finished_at": finished.finished_at().map(|at| at.and_utc()),
-                "redact_after_days": days,
+                "finished_at": finished.finished_at(period).map(|at| at.and_utc()),
+                "redact_after_days": period.redact_after_days,
                 "messages": messages,
             }),
         )?;
@@ -77,18 +80,18 @@ fn redact_batch(
 /// returns the ids this call redacted.
 pub async fn redact_due(
     db: &Db,
-    settings: &RetentionSettings,
+    period: Period,
+    batch_size: i64,
     now: NaiveDateTime,
 ) -> Result<Vec<String>, ApiError> {
     let mut redacted = Vec::new();
     loop {
-        let batch_settings = settings.clone();
         let batch = db
-            .write(move |conn| redact_batch(conn, &batch_settings, now))
+            .write(move |conn| redact_batch(conn, &period, batch_size, now))
             .await?;
         // A short batch was the last; one where nothing could be redacted
         // (others hold them) is left for the next run.
-        let full = i64::try_from(batch.candidates).unwrap_or(i64::MAX) >= settings.batch_size;
+        let full = i64::try_from(batch.candidates).unwrap_or(i64::MAX) >= batch_size;
         let progressed = !batch.redacted.is_empty();
         redacted.extend(batch.redacted);
         if !full || !progressed {
@@ -101,22 +104,26 @@ pub async fn redact_due(
 #[derive(Clone)]
 pub struct RetentionJob {
     db: Db,
-    settings: RetentionSettings,
+    period: Period,
+    batch_size: i64,
+    interval_seconds: i64,
     clock: Clock,
 }
 
 impl RetentionJob {
-    pub fn new(db: Db, settings: RetentionSettings, clock: Clock) -> RetentionJob {
+    pub fn new(db: Db, settings: &Settings, clock: Clock) -> RetentionJob {
         RetentionJob {
             db,
-            settings,
+            period: settings.retention_period(),
+            batch_size: settings.retention.batch_size,
+            interval_seconds: settings.retention.interval_seconds,
             clock,
         }
     }
 
     /// One run: redacts what is due now; returns the ids it redacted.
     pub async fn tick(&self) -> Result<Vec<String>, ApiError> {
-        let redacted = redact_due(&self.db, &self.settings, self.clock.now()).await?;
+        let redacted = redact_due(&self.db, self.period, self.batch_size, self.clock.now()).await?;
         if !redacted.is_empty() {
             tracing::info!(redacted = redacted.len(), "retention redacted requests");
         }
@@ -125,6 +132,6 @@ impl RetentionJob {
 
     /// Runs every `retention.interval_seconds` until the task is dropped.
     pub async fn run(self) {
-        crate::notify::every(self.settings.interval_seconds, "retention", || self.tick()).await;
+        crate::notify::every(self.interval_seconds, "retention", || self.tick()).await;
     }
 }

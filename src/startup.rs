@@ -148,7 +148,7 @@ impl Application {
             metrics.clone(),
         )?;
         let dispatcher = Dispatcher::new(&settings.webhooks, db.clone(), clock.clone())?;
-        let retention = RetentionJob::new(db.clone(), settings.retention.clone(), clock.clone());
+        let retention = RetentionJob::new(db.clone(), &settings, clock.clone());
         let (audit, audit_writer) = audit_trail(db.clone());
         let report_turns = Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(settings.sla.reports_at_once).unwrap_or(1),

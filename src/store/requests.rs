@@ -9,6 +9,7 @@ use crate::db::schema::{
     requests,
 };
 use crate::db::DbConnection;
+use crate::domain::lifecycle::Status;
 use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
 
@@ -198,24 +199,27 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<RequestRow>, Api
         .optional()?)
 }
 
-/// Up to `limit` closed and withdrawn requests, not yet redacted, that
-/// finished at or before `cutoff`: closed ones first, each kind oldest
-/// first. On PostgreSQL they stay locked until the caller's transaction
-/// ends and locked ones are passed over (SKIP LOCKED), so replicas running
-/// retention at once take different requests; SQLite writes one at a time.
-/// Only closing sets `closed_at` and only withdrawal `withdrawn_at`, so the
-/// times alone pick the requests (through the partial indexes of
-/// unredacted ones); `domain::retention::is_due` has the last word.
+/// Up to `limit` finished requests, not yet redacted, that finished at or
+/// before `cutoff`: closed ones, then withdrawn ones, then resolved ones
+/// whose resolution is at or before `resolved_cutoff` (they finish when the
+/// reopen window ends), each kind oldest first. On PostgreSQL they stay
+/// locked until the caller's transaction ends and locked ones are passed
+/// over (SKIP LOCKED), so replicas running retention at once take different
+/// requests; SQLite writes one at a time. Each kind is found by its status
+/// and its time through a partial index of unredacted requests;
+/// `domain::retention::is_due` has the last word.
 pub fn due_for_redaction(
     conn: &mut DbConnection,
     cutoff: NaiveDateTime,
+    resolved_cutoff: NaiveDateTime,
     limit: i64,
 ) -> Result<Vec<RequestRow>, ApiError> {
     macro_rules! finished_before {
-        ($at:ident, $limit:expr) => {{
+        ($status:expr, $at:ident, $cutoff:expr, $limit:expr) => {{
             let query = requests::table
                 .filter(requests::redacted_at.is_null())
-                .filter(requests::$at.le(cutoff))
+                .filter(requests::status.eq($status.as_str()))
+                .filter(requests::$at.le($cutoff))
                 .order((requests::$at.asc(), requests::id.asc()))
                 .select(requests::id)
                 .limit($limit);
@@ -230,10 +234,15 @@ pub fn due_for_redaction(
                 .load::<RequestRow>(&mut *conn)?
         }};
     }
-    let mut due: Vec<RequestRow> = finished_before!(closed_at, limit);
-    let left = limit - i64::try_from(due.len()).unwrap_or(limit);
-    if left > 0 {
-        due.extend(finished_before!(withdrawn_at, left));
+    let mut due: Vec<RequestRow> = finished_before!(Status::Closed, closed_at, cutoff, limit);
+    let left = |due: &Vec<RequestRow>| limit - i64::try_from(due.len()).unwrap_or(limit);
+    if left(&due) > 0 {
+        let more = finished_before!(Status::Withdrawn, withdrawn_at, cutoff, left(&due));
+        due.extend(more);
+    }
+    if left(&due) > 0 {
+        let more = finished_before!(Status::Resolved, resolved_at, resolved_cutoff, left(&due));
+        due.extend(more);
     }
     Ok(due)
 }

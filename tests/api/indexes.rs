@@ -83,15 +83,23 @@ fn queue_list_and_audit_queries_use_their_indexes() {
         ),
         (
             "closed requests due for redaction",
-            "SELECT id FROM requests WHERE redacted_at IS NULL AND closed_at <= '2026-01-01' \
+            "SELECT id FROM requests WHERE redacted_at IS NULL AND status = 'closed' \
+             AND closed_at <= '2026-01-01' \
              ORDER BY closed_at, id LIMIT 100",
             "requests_closed_unredacted_idx",
         ),
         (
             "withdrawn requests due for redaction",
-            "SELECT id FROM requests WHERE redacted_at IS NULL AND withdrawn_at <= '2026-01-01' \
+            "SELECT id FROM requests WHERE redacted_at IS NULL AND status = 'withdrawn' \
+             AND withdrawn_at <= '2026-01-01' \
              ORDER BY withdrawn_at, id LIMIT 100",
             "requests_withdrawn_unredacted_idx",
+        ),
+        (
+            "resolved requests due for redaction",
+            "SELECT id FROM requests WHERE redacted_at IS NULL AND status = 'resolved' \
+             AND resolved_at <= '2026-01-01' ORDER BY resolved_at, id LIMIT 100",
+            "requests_resolved_unredacted_idx",
         ),
         (
             "a request's break-glass grants",

@@ -54,6 +54,14 @@ impl Unit {
         id
     }
 
+    /// Resolved by the specialist and never closed.
+    async fn resolved(&self) -> String {
+        let id = self.assigned().await;
+        let done = self.act(&id, "resolve", &self.specialist).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        id
+    }
+
     async fn withdrawn(&self) -> String {
         let id = self.submit().await["id"].as_str().unwrap().to_owned();
         let done = self.act(&id, "withdraw", &self.practitioner).await;
@@ -145,6 +153,7 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
     let unit = unit_at(start(), |_| {}).await;
     let closed = unit.closed().await;
     let withdrawn = unit.withdrawn().await;
+    let resolved = unit.resolved().await;
     let open = unit.assigned().await;
     let before = unit.read_request(&closed).await;
     let messages_before = unit.read_request(&closed).await["message_count"].clone();
@@ -249,8 +258,15 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
     assert!(unit.redact().await.is_empty());
     assert_eq!(unit.redaction_rows(&closed).await.len(), 1);
 
+    // Resolved and never closed: finished when the 14-day reopen window
+    // ended, so due that much later.
+    assert_intact(&unit.read_request(&resolved).await);
+    unit.advance(Duration::days(14));
+    assert_eq!(unit.redact().await, vec![resolved.clone()]);
+    assert_eq!(unit.read_request(&resolved).await["title"], MARKER);
+
     // The recent one's turn comes when its own period has passed.
-    unit.advance(Duration::days(400));
+    unit.advance(Duration::days(386));
     assert_eq!(unit.redact().await, vec![recent.clone()]);
     assert_eq!(unit.read_request(&recent).await["title"], MARKER);
     assert_intact(&unit.read_request(&open).await);
