@@ -67,3 +67,11 @@ pub fn forget_request(conn: &mut DbConnection, request_id: &str) -> Result<(), A
         .execute(conn)?;
     Ok(())
 }
+
+/// Forgets keys whose replay window ended before `now`; returns how many.
+pub fn forget_expired(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.lt(now)))
+            .execute(conn)?,
+    )
+}

@@ -72,3 +72,12 @@ fn failures(
     };
     Ok(query.load(conn)?)
 }
+
+/// Forgets attempts made before `before` (older than any throttling window
+/// looks back); returns how many.
+pub fn forget_before(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before)))
+            .execute(conn)?,
+    )
+}

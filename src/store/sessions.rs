@@ -162,3 +162,15 @@ pub fn live_role(
         .first(conn)
         .optional()?)
 }
+
+/// Forgets refresh tokens that expired before `now` (spent ones are kept
+/// until then, so a replayed token is still recognised); returns how many.
+pub fn forget_expired_refresh_tokens(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    Ok(
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now)))
+            .execute(conn)?,
+    )
+}

@@ -447,3 +447,60 @@ async fn only_admins_export_and_unknown_requests_are_404() {
     let refused = unit.audit_actions(&id).await;
     assert!(refused.iter().all(|(a, _)| a != "request.exported"));
 }
+
+/// Rows in `table` of the app's database.
+async fn count(app: &TestApp, table: &'static str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let db = nru_helpdesk::db::Db::connect(&app.settings.database).unwrap();
+    db.read(move |conn| {
+        use diesel::RunQueryDsl;
+        let row: Count =
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result(conn)?;
+        Ok(row.n)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_job_forgets_sign_in_attempts_refresh_tokens_and_idempotency_keys_past_their_use() {
+    let app = spawn_app_with(|s| {
+        s.retention.interval_seconds = 7 * 24 * 3600;
+        s.auth.login_window_seconds = 1;
+        s.auth.refresh_token_ttl_seconds = 1;
+        s.requests.idempotency_key_ttl_seconds = 3;
+    })
+    .await;
+    let unit = unit_on(app).await;
+    let app = &unit.app;
+    app.fail_logins("someone@test.local", 2).await;
+    let keyed = app
+        .client
+        .post(format!("{}/api/v1/requests", app.address))
+        .bearer_auth(&unit.practitioner)
+        .header("idempotency-key", "retention-test-key-1")
+        .json(&submission())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keyed.status(), StatusCode::CREATED);
+    for table in ["login_attempts", "refresh_tokens", "idempotency_keys"] {
+        assert!(count(app, table).await > 0, "{table} has rows to forget");
+    }
+    // Still within their windows: kept.
+    app.retention.tick().await.unwrap();
+    assert!(count(app, "idempotency_keys").await > 0);
+
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    app.retention.tick().await.unwrap();
+    for table in ["login_attempts", "refresh_tokens", "idempotency_keys"] {
+        assert_eq!(count(app, table).await, 0, "{table}");
+    }
+    // The request itself stays.
+    let mine = app.get("/api/v1/requests", Some(&unit.practitioner)).await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+}
