@@ -55,7 +55,7 @@ where
                     "the body must be JSON sent as Content-Type: application/json",
                     limit,
                     body,
-                    parse_json,
+                    json_body,
                 )
                 .await,
             ))
@@ -93,7 +93,7 @@ where
                     "the body must be sent as Content-Type: application/x-www-form-urlencoded",
                     limit,
                     body,
-                    parse_form,
+                    form_body,
                 )
                 .await,
             ))
@@ -109,7 +109,6 @@ async fn read_body<T, F>(
     parse: fn(&[u8]) -> Result<T, ApiError>,
 ) -> Result<T, ApiError>
 where
-    T: Validate,
     F: Future<Output = Result<web::Bytes, actix_web::Error>>,
 {
     if !content_type_ok {
@@ -124,7 +123,19 @@ where
                 errors: Vec::new(),
             },
         })?;
-    let value = parse(&bytes)?;
+    parse(&bytes)
+}
+
+/// A JSON body as [`JsonBody`] reads it: parsed, then checked with
+/// `Validate`. Public so the request-body fuzz target drives this very code.
+pub fn json_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = parse_json(bytes)?;
+    value.validate()?;
+    Ok(value)
+}
+
+fn form_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = parse_form(bytes)?;
     value.validate()?;
     Ok(value)
 }
@@ -146,21 +157,30 @@ const DEFAULT_LIMIT: usize = 65_536;
 /// The body limit the app enforces (through `PayloadConfig`), kept for messages.
 pub struct BodyLimit(pub usize);
 
+/// One JSON value and nothing after it but white space: a second value or
+/// stray text after the first is malformed, not ignored.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = field_of(e.path().to_string(), &e.inner().to_string());
         let message = strip_position(&e.inner().to_string());
         match e.inner().classify() {
             serde_json::error::Category::Data => {
                 ApiError::Validation(vec![FieldError::new(field, message)])
             }
-            _ => ApiError::BadRequest {
-                detail: format!("malformed JSON: {message}"),
-                errors: Vec::new(),
-            },
+            _ => malformed(&message),
         }
-    })
+    })?;
+    de.end()
+        .map_err(|e| malformed(&strip_position(&e.to_string())))?;
+    Ok(value)
+}
+
+fn malformed(message: &str) -> ApiError {
+    ApiError::BadRequest {
+        detail: format!("malformed JSON: {message}"),
+        errors: Vec::new(),
+    }
 }
 
 /// A query string, unknown parameters refused, then checked with `Validate`;
@@ -285,6 +305,21 @@ mod tests {
             parse_json::<Body>(b"{not json").unwrap_err(),
             ApiError::BadRequest { .. }
         ));
+    }
+
+    #[test]
+    fn text_after_the_json_value_is_malformed_but_trailing_white_space_is_not() {
+        for body in [
+            &br#"{"name":"a"} {"name":"b"}"#[..],
+            br#"{"name":"a"}x"#,
+            br#"{"name":"a"}}"#,
+        ] {
+            assert!(matches!(
+                parse_json::<Body>(body).unwrap_err(),
+                ApiError::BadRequest { .. }
+            ));
+        }
+        assert!(parse_json::<Body>(b"{\"name\":\"a\"}\n ").is_ok());
     }
 
     #[test]
