@@ -168,6 +168,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 ApiError::Validation(vec![FieldError::new(field, message)])
             }
+            // serde_json reports some wrong values in well-formed JSON as
+            // syntax errors (a number where a name is expected: "expected
+            // value"); the body is fine, the field is not.
+            _ if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
+                ApiError::Validation(vec![FieldError::new(
+                    field,
+                    format!("not a value this field takes ({message})"),
+                )])
+            }
             _ => malformed(&message),
         }
     })?;
@@ -237,7 +246,10 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
 /// The field a serde error is about. serde_path_to_error's path already ends
 /// in an unknown field's name; a missing field is named only in the message.
 fn field_of(path: String, message: &str) -> String {
-    let at_root = path == ".";
+    // An unknown key that is empty leaves the path empty or ending in a dot;
+    // the object holding it is named instead of nothing.
+    let path = path.trim_end_matches('.').to_owned();
+    let at_root = path.is_empty();
     if message.starts_with("missing field") {
         if let Some(name) = message.split('`').nth(1) {
             return if at_root {
@@ -297,6 +309,37 @@ mod tests {
             fields(parse_json::<Body>(br#"{"name":"a","age":"x"}"#).unwrap_err()),
             ["age"]
         );
+    }
+
+    #[test]
+    fn an_unknown_empty_key_names_the_object_that_holds_it() {
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","":1}"#).unwrap_err()),
+            ["body"]
+        );
+        assert_eq!(
+            fields(parse_form::<Body>(b"name=a&=1").unwrap_err()),
+            ["body"]
+        );
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct WithKind {
+        #[allow(dead_code)]
+        kind: crate::domain::requests::Urgency,
+    }
+
+    #[test]
+    fn a_number_for_a_name_in_well_formed_json_is_a_field_error() {
+        assert_eq!(
+            fields(parse_json::<WithKind>(br#"{"kind": 1}"#).unwrap_err()),
+            ["kind"]
+        );
+        assert!(matches!(
+            parse_json::<WithKind>(br#"{"kind": 1"#).unwrap_err(),
+            ApiError::BadRequest { .. }
+        ));
     }
 
     #[test]
