@@ -749,4 +749,47 @@ mod tests {
         assert!(!shown.contains(DEFAULT_JWT_SECRET));
         assert!(shown.contains("[redacted]"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn network() -> impl Strategy<Value = ipnet::IpNet> {
+            prop_oneof![
+                (any::<u32>(), 0u8..=32)
+                    .prop_map(|(ip, len)| ipnet::Ipv4Net::new(ip.into(), len).unwrap().into()),
+                (any::<u128>(), 0u8..=128).prop_map(|(ip, len)| ipnet::Ipv6Net::new(
+                    ip.into(),
+                    len
+                )
+                .unwrap()
+                .into()),
+            ]
+        }
+
+        proptest! {
+            /// Networks written in CIDR form read back in order.
+            #[test]
+            fn written_networks_read_back(networks in prop::collection::vec(network(), 0..5)) {
+                let mut s = dev_settings();
+                s.webhooks.allowed_private_networks = networks.iter().map(ToString::to_string).collect();
+                prop_assert_eq!(s.webhooks.allowed_networks().unwrap(), networks);
+            }
+
+            /// A list with an entry that is not a network is refused, and
+            /// the message names the setting and the entry.
+            #[test]
+            fn a_bad_network_is_named(
+                good in network(),
+                bad in prop_oneof![any::<String>(), "[0-9]{1,3}(\\.[0-9]{1,4}){3}/[0-9]{1,3}"],
+            ) {
+                prop_assume!(bad.parse::<ipnet::IpNet>().is_err());
+                let mut s = dev_settings();
+                s.webhooks.allowed_private_networks = vec![good.to_string(), bad.clone()];
+                let error = s.webhooks.allowed_networks().unwrap_err().to_string();
+                prop_assert!(error.contains("webhooks.allowed_private_networks"), "{}", error);
+                prop_assert!(error.contains(&format!("\"{bad}\"")), "{}", error);
+            }
+        }
+    }
 }

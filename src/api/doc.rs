@@ -184,6 +184,113 @@ impl Modify for CommonResponses {
                 unique_operation_id(operation, &seen);
             }
         }
+        // After the renames above: links name their target's final operationId.
+        add_links(openapi);
+    }
+}
+
+/// The operations of a path item, in a fixed order.
+fn operations(item: &PathItem) -> impl Iterator<Item = &Operation> {
+    [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+        .into_iter()
+        .flatten()
+}
+
+/// The `$ref` of a response's JSON body.
+fn body_schema(operation: &Operation, status: &str) -> Option<String> {
+    let RefOr::T(response) = operation.responses.responses.get(status)? else {
+        return None;
+    };
+    match response.content.get("application/json")?.schema.as_ref()? {
+        RefOr::Ref(reference) => Some(reference.ref_location.clone()),
+        RefOr::T(_) => None,
+    }
+}
+
+/// Lists answer with a `Page<T>`, which utoipa names `Page_T`.
+const PAGE_SCHEMA: &str = "#/components/schemas/Page_";
+
+/// OpenAPI links, so a client (or stateful testing) can follow a resource
+/// from a response that returns it to what it can do with it next. A
+/// response carrying the resource that `GET {base}/{id}` returns, and the
+/// first item of the list at `GET {base}`, link to every operation under
+/// `{base}/{id}` that takes no other path parameter, with the id and, where
+/// the operation takes `If-Match`, the response's ETag.
+fn add_links(openapi: &mut OpenApiDoc) {
+    let base_of = |path: &str| path.find("/{id}").map(|at| path[..at].to_owned());
+    let mut resources = std::collections::BTreeMap::<String, String>::new();
+    let mut targets = std::collections::BTreeMap::<String, Vec<(String, bool)>>::new();
+    for (path, item) in &openapi.paths.paths {
+        let Some(base) = base_of(path) else { continue };
+        if path.matches('{').count() != 1 {
+            continue;
+        }
+        if *path == format!("{base}/{{id}}") {
+            if let Some(schema) = item.get.as_ref().and_then(|get| body_schema(get, "200")) {
+                resources.insert(base.clone(), schema);
+            }
+        }
+        for operation in operations(item) {
+            let takes_if_match = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| p.name == "If-Match");
+            if let Some(id) = &operation.operation_id {
+                targets
+                    .entry(base.clone())
+                    .or_default()
+                    .push((id.clone(), takes_if_match));
+            }
+        }
+    }
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let base = base_of(path).unwrap_or_else(|| path.clone());
+        let (Some(resource), Some(targets)) = (resources.get(&base), targets.get(&base)) else {
+            continue;
+        };
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for status in ["200", "201"] {
+                let id = match body_schema(operation, status) {
+                    Some(schema) if schema == *resource => "$response.body#/id",
+                    Some(schema) if schema.starts_with(PAGE_SCHEMA) && base == *path => {
+                        "$response.body#/items/0/id"
+                    }
+                    _ => continue,
+                };
+                let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) else {
+                    continue;
+                };
+                let has_etag = response.headers.contains_key("ETag");
+                let links: serde_json::Map<_, _> = targets
+                    .iter()
+                    .map(|(target, takes_if_match)| {
+                        let mut parameters = serde_json::json!({ "path.id": id });
+                        if *takes_if_match && has_etag {
+                            parameters["header.If-Match"] = "$response.header.ETag".into();
+                        }
+                        let link = serde_json::json!({
+                            "operationId": target,
+                            "parameters": parameters,
+                        });
+                        (target.clone(), link)
+                    })
+                    .collect();
+                // Written as raw JSON: utoipa 5.5's `Link` names its fields
+                // in snake_case (`operation_id`), which OpenAPI tools ignore.
+                response
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("links".to_owned(), links.into());
+            }
+        }
     }
 }
 

@@ -55,7 +55,7 @@ where
                     "the body must be JSON sent as Content-Type: application/json",
                     limit,
                     body,
-                    parse_json,
+                    json_body,
                 )
                 .await,
             ))
@@ -93,7 +93,7 @@ where
                     "the body must be sent as Content-Type: application/x-www-form-urlencoded",
                     limit,
                     body,
-                    parse_form,
+                    form_body,
                 )
                 .await,
             ))
@@ -109,7 +109,6 @@ async fn read_body<T, F>(
     parse: fn(&[u8]) -> Result<T, ApiError>,
 ) -> Result<T, ApiError>
 where
-    T: Validate,
     F: Future<Output = Result<web::Bytes, actix_web::Error>>,
 {
     if !content_type_ok {
@@ -124,7 +123,19 @@ where
                 errors: Vec::new(),
             },
         })?;
-    let value = parse(&bytes)?;
+    parse(&bytes)
+}
+
+/// A JSON body as [`JsonBody`] reads it: parsed, then checked with
+/// `Validate`. Public so the request-body fuzz target drives this very code.
+pub fn json_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = parse_json(bytes)?;
+    value.validate()?;
+    Ok(value)
+}
+
+fn form_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = parse_form(bytes)?;
     value.validate()?;
     Ok(value)
 }
@@ -146,21 +157,39 @@ const DEFAULT_LIMIT: usize = 65_536;
 /// The body limit the app enforces (through `PayloadConfig`), kept for messages.
 pub struct BodyLimit(pub usize);
 
+/// One JSON value and nothing after it but white space: a second value or
+/// stray text after the first is malformed, not ignored.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = field_of(e.path().to_string(), &e.inner().to_string());
         let message = strip_position(&e.inner().to_string());
         match e.inner().classify() {
             serde_json::error::Category::Data => {
                 ApiError::Validation(vec![FieldError::new(field, message)])
             }
-            _ => ApiError::BadRequest {
-                detail: format!("malformed JSON: {message}"),
-                errors: Vec::new(),
-            },
+            // serde_json reports some wrong values in well-formed JSON as
+            // syntax errors (a number where a name is expected: "expected
+            // value"); the body is fine, the field is not.
+            _ if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
+                ApiError::Validation(vec![FieldError::new(
+                    field,
+                    format!("not a value this field takes ({message})"),
+                )])
+            }
+            _ => malformed(&message),
         }
-    })
+    })?;
+    de.end()
+        .map_err(|e| malformed(&strip_position(&e.to_string())))?;
+    Ok(value)
+}
+
+fn malformed(message: &str) -> ApiError {
+    ApiError::BadRequest {
+        detail: format!("malformed JSON: {message}"),
+        errors: Vec::new(),
+    }
 }
 
 /// A query string, unknown parameters refused, then checked with `Validate`;
@@ -217,7 +246,10 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
 /// The field a serde error is about. serde_path_to_error's path already ends
 /// in an unknown field's name; a missing field is named only in the message.
 fn field_of(path: String, message: &str) -> String {
-    let at_root = path == ".";
+    // An unknown key that is empty leaves the path empty or ending in a dot;
+    // the object holding it is named instead of nothing.
+    let path = path.trim_end_matches('.').to_owned();
+    let at_root = path.is_empty();
     if message.starts_with("missing field") {
         if let Some(name) = message.split('`').nth(1) {
             return if at_root {
@@ -280,11 +312,57 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_empty_key_names_the_object_that_holds_it() {
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"name":"a","":1}"#).unwrap_err()),
+            ["body"]
+        );
+        assert_eq!(
+            fields(parse_form::<Body>(b"name=a&=1").unwrap_err()),
+            ["body"]
+        );
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct WithKind {
+        #[allow(dead_code)]
+        kind: crate::domain::requests::Urgency,
+    }
+
+    #[test]
+    fn a_number_for_a_name_in_well_formed_json_is_a_field_error() {
+        assert_eq!(
+            fields(parse_json::<WithKind>(br#"{"kind": 1}"#).unwrap_err()),
+            ["kind"]
+        );
+        assert!(matches!(
+            parse_json::<WithKind>(br#"{"kind": 1"#).unwrap_err(),
+            ApiError::BadRequest { .. }
+        ));
+    }
+
+    #[test]
     fn malformed_json_is_a_bad_request() {
         assert!(matches!(
             parse_json::<Body>(b"{not json").unwrap_err(),
             ApiError::BadRequest { .. }
         ));
+    }
+
+    #[test]
+    fn text_after_the_json_value_is_malformed_but_trailing_white_space_is_not() {
+        for body in [
+            &br#"{"name":"a"} {"name":"b"}"#[..],
+            br#"{"name":"a"}x"#,
+            br#"{"name":"a"}}"#,
+        ] {
+            assert!(matches!(
+                parse_json::<Body>(body).unwrap_err(),
+                ApiError::BadRequest { .. }
+            ));
+        }
+        assert!(parse_json::<Body>(b"{\"name\":\"a\"}\n ").is_ok());
     }
 
     #[test]

@@ -164,4 +164,69 @@ mod tests {
         assert!(PageRequest::parse(None, Some("!!")).is_err());
         assert!(PageRequest::parse(None, Some("YWJj")).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A cursor made from any key reads back as that key.
+            #[test]
+            fn cursors_read_back_as_the_key_they_were_made_from(key in any::<String>()) {
+                let cursor = encode_cursor(&key);
+                prop_assert_eq!(PageRequest::parse(None, Some(&cursor)).unwrap().after, Some(key));
+            }
+
+            /// Any text is a cursor only if it is one this API could have
+            /// made: decoding never panics, and what it accepts re-encodes to
+            /// the same text.
+            #[test]
+            fn only_cursors_this_api_makes_are_accepted(text in prop_oneof![any::<String>(), "[A-Za-z0-9_-]{0,24}"]) {
+                if let Ok(page) = PageRequest::parse(None, Some(&text)) {
+                    prop_assert_eq!(encode_cursor(&page.after.unwrap()), text);
+                }
+            }
+
+            #[test]
+            fn a_limit_is_accepted_exactly_from_one_to_the_maximum(limit in prop_oneof![any::<i64>(), -2i64..(MAX_LIMIT + 3)]) {
+                prop_assert_eq!(PageRequest::parse(Some(limit), None).is_ok(), (1..=MAX_LIMIT).contains(&limit));
+            }
+
+            /// A page holds at most `limit` rows, in order, and has a cursor
+            /// exactly when rows were left over; the cursor resumes after the
+            /// page's last row.
+            #[test]
+            fn pages_cut_at_the_limit_and_resume_after_their_last_row(limit in 1i64..10, rows in 0usize..25) {
+                let request = PageRequest::parse(Some(limit), None).unwrap();
+                let keys: Vec<String> = (0..rows).map(|i| format!("{i:03}")).collect();
+                let page = request.page(keys.clone(), |k| k);
+                let shown = rows.min(limit as usize);
+                prop_assert_eq!(&page.items[..], &keys[..shown]);
+                match page.next_cursor {
+                    Some(cursor) => {
+                        prop_assert!(rows > shown);
+                        let next = PageRequest::parse(Some(limit), Some(&cursor)).unwrap();
+                        prop_assert_eq!(next.after, Some(keys[shown - 1].clone()));
+                    }
+                    None => prop_assert_eq!(rows, shown),
+                }
+            }
+
+            /// Time keys read back for any instant a timestamp can hold and
+            /// any id, even one containing the separator.
+            #[test]
+            fn time_keys_read_back(micros in -8_000_000_000_000_000i64..8_000_000_000_000_000, id in any::<String>()) {
+                let at = chrono::DateTime::from_timestamp_micros(micros).unwrap().naive_utc();
+                prop_assert_eq!(parse_time_key(Some(&time_key(at, &id))).unwrap(), Some((at, id)));
+            }
+
+            #[test]
+            fn any_text_is_a_time_key_or_refused_without_panicking(text in prop_oneof![any::<String>(), "-?[0-9]{0,22}\\|.{0,5}"]) {
+                if let Err(error) = parse_time_key(Some(&text)) {
+                    let names_the_cursor = matches!(error, ApiError::BadRequest { errors, .. } if errors[0].field == "cursor");
+                    prop_assert!(names_the_cursor);
+                }
+            }
+        }
+    }
 }

@@ -485,3 +485,42 @@ pub async fn sla_breaches(
         .await?;
     Ok(HttpResponse::Ok().json(rows.map(Breach::from)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+    use proptest::prelude::*;
+
+    fn day() -> impl Strategy<Value = NaiveDate> {
+        prop_oneof![
+            (0i64..(100 * 366))
+                .prop_map(|d| NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + Duration::days(d)),
+            any::<i32>().prop_filter_map("not a day", NaiveDate::from_num_days_from_ce_opt),
+        ]
+    }
+
+    proptest! {
+        /// A range is taken exactly when it runs forwards over at most the
+        /// maximum days, and then covers its days whole: 24 hours each, give
+        /// or take an hour for a clock change.
+        #[test]
+        fn report_ranges_run_forwards_over_whole_days(from in day(), days in -3i64..(MAX_REPORT_DAYS + 3)) {
+            let Some(to) = from.checked_add_signed(Duration::days(days)) else {
+                return Ok(());
+            };
+            match span(from, to) {
+                Ok((start, end)) => {
+                    prop_assert!((0..MAX_REPORT_DAYS).contains(&days));
+                    let hours = (end - start).num_hours();
+                    prop_assert!((hours - 24 * (days + 1)).abs() <= 1, "{} hours", hours);
+                }
+                Err(ApiError::BadRequest { errors, .. }) => {
+                    prop_assert!(!(0..MAX_REPORT_DAYS).contains(&days) || from.year() < -200_000 || from.year() > 200_000);
+                    prop_assert!(["from", "to"].contains(&errors[0].field.as_str()));
+                }
+                Err(other) => prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+    }
+}

@@ -331,4 +331,26 @@ mod tests {
             DbTarget::Sqlite("/tmp/x.db".into())
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A PostgreSQL URL is kept whole; anything else is a SQLite path,
+            /// with a `sqlite:` or `sqlite://` prefix taken off.
+            #[test]
+            fn any_url_names_one_backend(rest in any::<String>(), scheme in prop::sample::select(vec!["postgres://", "postgresql://", "sqlite://", "sqlite:", ""])) {
+                let url = format!("{scheme}{rest}");
+                let expected = match scheme {
+                    "postgres://" | "postgresql://" => DbTarget::Postgres(url.clone()),
+                    "sqlite://" => DbTarget::Sqlite(rest.clone()),
+                    "sqlite:" if !rest.starts_with("//") => DbTarget::Sqlite(rest.clone()),
+                    "sqlite:" => DbTarget::Sqlite(rest[2..].to_owned()),
+                    _ => return Ok(()),
+                };
+                prop_assert_eq!(DbTarget::parse(&url), expected);
+            }
+        }
+    }
 }

@@ -244,4 +244,39 @@ mod tests {
         assert!(password_problem(&"a".repeat(MAX_PASSWORD_CHARS + 1)).is_some());
         assert!(password_problem(&" ".repeat(12)).is_some());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn email_normalisation_is_idempotent_and_trimmed(email in any::<String>()) {
+                let once = normalise_email(&email);
+                prop_assert_eq!(normalise_email(&once), once.clone());
+                prop_assert_eq!(once.trim(), once.as_str());
+            }
+
+            #[test]
+            fn emails_differing_only_in_ascii_case_or_padding_compare_equal(
+                email in "[ -~]{0,40}",
+                pad in "[ \t\n]{0,3}",
+            ) {
+                prop_assert_eq!(
+                    normalise_email(&format!("{pad}{}{pad}", email.to_ascii_uppercase())),
+                    normalise_email(&email)
+                );
+            }
+
+            #[test]
+            fn a_password_is_refused_exactly_when_its_length_or_blankness_is_wrong(
+                password in prop_oneof![any::<String>(), "\\PC{10,14}", "[ \t]{12,14}", "\\PC{250,260}"],
+            ) {
+                let chars = password.chars().count();
+                let acceptable = (MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars)
+                    && !password.trim().is_empty();
+                prop_assert_eq!(password_problem(&password).is_none(), acceptable);
+            }
+        }
+    }
 }

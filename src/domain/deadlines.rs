@@ -703,4 +703,101 @@ mod tests {
             "50% is reached at closing time"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Closed stops in order, without overlaps, as minute offsets from
+        /// `at(0, 0)`: each is a gap after the one before, then a length.
+        fn stops() -> impl Strategy<Value = Vec<Stop>> {
+            prop::collection::vec((0i64..600, 1i64..600), 0..4).prop_map(|spans| {
+                let mut from = at(0, 0);
+                spans
+                    .into_iter()
+                    .map(|(gap, length)| {
+                        let start = from + Duration::minutes(gap);
+                        from = start + Duration::minutes(length);
+                        (start, Some(from))
+                    })
+                    .collect()
+            })
+        }
+
+        fn calendar() -> impl Strategy<Value = Calendar> {
+            prop_oneof![Just(Calendar::AlwaysOn), Just(office())]
+        }
+
+        proptest! {
+            /// With stops, the counted time from a start to its deadline is
+            /// the budget, and a minute less falls short of it.
+            #[test]
+            fn counted_time_to_the_deadline_is_the_budget(
+                cal in calendar(),
+                stops in stops(),
+                start in 0i64..(3 * 24 * 60),
+                budget in 1i64..(3 * 24 * 60),
+            ) {
+                let start = at(0, 0) + Duration::minutes(start);
+                let budget = Duration::minutes(budget);
+                let due = instant_after(&cal, start, budget, &stops).expect("every stop is closed");
+                prop_assert_eq!(elapsed(&cal, start, due, &stops), budget);
+                prop_assert!(elapsed(&cal, start, due - Duration::minutes(1), &stops) < budget);
+            }
+
+            /// Stopping the clock never brings a deadline forward.
+            #[test]
+            fn stops_never_bring_a_deadline_forward(
+                cal in calendar(),
+                stops in stops(),
+                budget in 1i64..(3 * 24 * 60),
+            ) {
+                let budget = Duration::minutes(budget);
+                let without = instant_after(&cal, at(0, 0), budget, &[]).expect("a deadline");
+                let with = instant_after(&cal, at(0, 0), budget, &stops).expect("every stop is closed");
+                prop_assert!(with >= without);
+            }
+
+            /// Whatever the moment and the stops, a running clock's points lie
+            /// ahead (`next_check` after now) and every crossing lies behind.
+            #[test]
+            fn crossings_lie_behind_and_the_next_check_ahead(
+                stops in stops(),
+                now in 0i64..(3 * 24 * 60),
+                first_response in prop::option::of(0i64..(3 * 24 * 60)),
+            ) {
+                let p = policy(office());
+                let f = Facts {
+                    created_at: at(0, 0),
+                    first_response_at: first_response.map(|m| at(0, 0) + Duration::minutes(m)),
+                    ..facts()
+                };
+                let now = at(0, 0) + Duration::minutes(now);
+                let runs = runs(&p, None, &f);
+                let assessment = assess(&runs, None, &stops, now);
+                prop_assert!(assessment.crossings.iter().all(|c| c.at <= now));
+                prop_assert!(assessment.next_check.is_none_or(|t| t > now));
+                let breached = assessment.crossings.iter().any(|c| c.kind == EventKind::Breach);
+                prop_assert_eq!(assessment.state == SlaState::Breached, breached);
+            }
+
+            /// Stops read from any status history are in order and do not
+            /// overlap, and only the last may be open.
+            #[test]
+            fn stops_from_any_history_are_ordered_and_disjoint(
+                statuses in prop::collection::vec(prop::sample::select(crate::domain::lifecycle::Status::ALL), 1..12),
+            ) {
+                let history: Vec<_> = statuses
+                    .windows(2)
+                    .enumerate()
+                    .map(|(i, w)| (w[0].to_string(), w[1].to_string(), at(0, 0) + Duration::minutes(i as i64 * 10)))
+                    .collect();
+                let stops = stops_from_transitions(&history);
+                for pair in stops.windows(2) {
+                    let end = pair[0].1.expect("only the last stop may be open");
+                    prop_assert!(pair[0].0 < end && end <= pair[1].0);
+                }
+            }
+        }
+    }
 }

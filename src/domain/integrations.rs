@@ -344,4 +344,94 @@ mod tests {
             UrlProblem::NoHost
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn scope() -> impl Strategy<Value = Scope> {
+            prop::sample::select(Scope::ALL.to_vec())
+        }
+
+        fn ipv4() -> impl Strategy<Value = Ipv4Addr> {
+            any::<u32>().prop_map(Ipv4Addr::from)
+        }
+
+        proptest! {
+            #[test]
+            fn scope_lists_read_back_sorted_and_unique(scopes in prop::collection::vec(scope(), 0..6)) {
+                let read = parse_scopes(&scopes_text(&scopes)).expect("written scopes read back");
+                let mut expected = scopes.clone();
+                expected.sort();
+                expected.dedup();
+                prop_assert_eq!(read, expected);
+            }
+
+            #[test]
+            fn a_refused_scope_list_names_a_word_of_it_that_is_no_scope(text in any::<String>()) {
+                match parse_scopes(&text) {
+                    Ok(scopes) => prop_assert!(scopes.windows(2).all(|w| w[0] < w[1])),
+                    Err(word) => {
+                        prop_assert!(text.split_ascii_whitespace().any(|w| w == word));
+                        prop_assert_eq!(Scope::parse(&word), None);
+                    }
+                }
+            }
+
+            #[test]
+            fn a_token_never_gets_a_scope_its_client_lacks(
+                held in prop::collection::vec(scope(), 0..4),
+                asked in prop::option::of(prop::collection::vec(scope(), 0..4)),
+            ) {
+                match granted_scopes(&held, asked.as_deref()) {
+                    Ok(granted) => prop_assert!(granted.iter().all(|s| held.contains(s))),
+                    Err(missing) => {
+                        prop_assert!(!held.contains(&missing));
+                        prop_assert!(asked.unwrap_or_default().contains(&missing));
+                    }
+                }
+            }
+
+            #[test]
+            fn an_ipv4_address_is_judged_the_same_inside_ipv6(v4 in ipv4()) {
+                prop_assert_eq!(
+                    is_public(IpAddr::V6(v4.to_ipv6_mapped())),
+                    is_public(IpAddr::V4(v4))
+                );
+            }
+
+            #[test]
+            fn private_loopback_and_link_local_ranges_are_never_public(host in any::<u32>(), range in 0usize..5) {
+                let (base, prefix): (u32, u32) = [
+                    (0x0a00_0000, 8),  // 10.0.0.0/8
+                    (0x7f00_0000, 8),  // 127.0.0.0/8
+                    (0xac10_0000, 12), // 172.16.0.0/12
+                    (0xc0a8_0000, 16), // 192.168.0.0/16
+                    (0xa9fe_0000, 16), // 169.254.0.0/16
+                ][range];
+                let ip = Ipv4Addr::from(base | (host >> prefix));
+                prop_assert!(!is_public(IpAddr::V4(ip)), "{}", ip);
+            }
+
+            #[test]
+            fn an_accepted_webhook_url_is_https_or_allowed_loopback_http(
+                text in prop_oneof![
+                    any::<String>(),
+                    "(https?|ftp)://([a-z]{1,8}(:[a-z]{0,4})?@)?(localhost|127\\.0\\.0\\.1|\\[::1\\]|10\\.0\\.0\\.1|[a-z]{1,10}\\.org)(:[0-9]{1,5})?/[a-z/]{0,10}(#[a-z]{0,3})?",
+                ],
+                http_loopback in any::<bool>(),
+            ) {
+                if let Ok(url) = check_url(&text, http_loopback) {
+                    prop_assert!(url.username().is_empty() && url.password().is_none());
+                    prop_assert!(url.fragment().is_none());
+                    let host = url.host().expect("a host");
+                    match url.scheme() {
+                        "https" => {}
+                        "http" => prop_assert!(http_loopback && is_loopback_host(&host)),
+                        other => prop_assert!(false, "scheme {other} accepted"),
+                    }
+                }
+            }
+        }
+    }
 }

@@ -63,4 +63,24 @@ mod tests {
         assert_eq!(retry_delay_seconds(1, 40, 3600, 1.0), 30);
         assert!((45..=60).contains(&retry_delay_seconds(2, 30, 3600, 0.5)));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn retry_delays_stay_between_one_second_and_the_cap_and_never_shrink_with_attempts(
+                attempt in 1u32..80,
+                base in 1i64..100_000,
+                max in 1i64..1_000_000,
+                jitter in 0.0f64..=1.0,
+            ) {
+                let delay = retry_delay_seconds(attempt, base, max, jitter);
+                prop_assert!((1..=max).contains(&delay), "{}", delay);
+                prop_assert!(retry_delay_seconds(attempt + 1, base, max, 0.0) >= retry_delay_seconds(attempt, base, max, 0.0));
+                prop_assert!(delay * 4 >= retry_delay_seconds(attempt, base, max, 0.0) * 3);
+            }
+        }
+    }
 }

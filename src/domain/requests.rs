@@ -236,4 +236,69 @@ mod tests {
         let names: Vec<&str> = AgeBand::ALL.iter().map(|b| b.as_str()).collect();
         assert_eq!(band["enum"], serde_json::json!(names));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn flag() -> impl Strategy<Value = YoungPersonFlag> {
+            prop::sample::select(YoungPersonFlag::ALL)
+        }
+
+        fn age_band() -> impl Strategy<Value = Option<AgeBand>> {
+            prop::option::of(prop::sample::select(AgeBand::ALL))
+        }
+
+        proptest! {
+            #[test]
+            fn stored_flags_read_back_sorted_and_unique(flags in prop::collection::vec(flag(), 0..12)) {
+                let text = flags_to_text(&flags);
+                let read = flags_from_text(&text).expect("stored flags read back");
+                let mut expected = flags.clone();
+                expected.sort();
+                expected.dedup();
+                prop_assert_eq!(&read, &expected);
+                prop_assert_eq!(flags_to_text(&read), text);
+            }
+
+            #[test]
+            fn flag_text_reads_only_when_every_part_is_a_flag(
+                parts in prop::collection::vec(
+                    prop_oneof![flag().prop_map(|f| f.as_str().to_owned()), "[a-z_ ]{0,12}"],
+                    0..5,
+                ),
+            ) {
+                let text = parts.join(",");
+                let all_known = parts
+                    .iter()
+                    .all(|p| p.is_empty() || YoungPersonFlag::parse(p).is_some());
+                prop_assert_eq!(flags_from_text(&text).is_some(), all_known);
+            }
+
+            #[test]
+            fn a_young_person_is_accepted_with_exactly_one_age_in_range(
+                age in prop::option::of(-5i32..40),
+                band in age_band(),
+            ) {
+                let acceptable = match (age, band) {
+                    (Some(age), None) => (0..=MAX_AGE).contains(&age),
+                    (None, Some(_)) => true,
+                    _ => false,
+                };
+                let problem = age_problem(age, band);
+                prop_assert_eq!(problem.is_none(), acceptable);
+                if let Some((field, _)) = problem {
+                    prop_assert!(field.starts_with("young_person."));
+                }
+            }
+
+            #[test]
+            fn references_of_different_years_or_sequences_differ(
+                a in (2000i32..2200, 0i64..10_000_000),
+                b in (2000i32..2200, 0i64..10_000_000),
+            ) {
+                prop_assert_eq!(reference(a.0, a.1) == reference(b.0, b.1), a == b);
+            }
+        }
+    }
 }

@@ -73,4 +73,23 @@ mod tests {
         assert_eq!(shift_problem(t(8), t(0)).map(|p| p.0), Some("ends_at"));
         assert!(shift_problem(t(0), t(24 * 32)).is_some());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn a_shift_is_accepted_exactly_when_it_runs_forwards_for_at_most_the_limit(
+                start in -1_000_000i64..1_000_000,
+                length in -100i64..(24 * (MAX_SHIFT_DAYS + 3)),
+            ) {
+                let problem = shift_problem(t(start), t(start + length));
+                prop_assert_eq!(problem.is_none(), (1..=24 * MAX_SHIFT_DAYS).contains(&length));
+                if let Some((field, _)) = problem {
+                    prop_assert_eq!(field, "ends_at");
+                }
+            }
+        }
+    }
 }

@@ -378,4 +378,82 @@ mod tests {
             .unwrap_err()
             .contains("policies.P4"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_text_is_parsed_or_refused_without_panicking(text in any::<String>()) {
+                let _ = SlaPolicies::parse(&text);
+            }
+
+            /// A target is accepted exactly when it is from one minute to a
+            /// year, and a refusal names the key.
+            #[test]
+            fn targets_are_accepted_exactly_within_their_range(minutes in prop_oneof![any::<i64>(), -2i64..3, (MAX_TARGET_MINUTES - 2)..(MAX_TARGET_MINUTES + 2)]) {
+                let text = EXAMPLE.replace("resolution_minutes = 4800", &format!("resolution_minutes = {minutes}"));
+                match SlaPolicies::parse(&text) {
+                    Ok(sla) => {
+                        prop_assert!((1..=MAX_TARGET_MINUTES).contains(&minutes));
+                        prop_assert_eq!(sla.for_priority(Priority::P2).resolution, Duration::minutes(minutes));
+                    }
+                    Err(error) => {
+                        prop_assert!(!(1..=MAX_TARGET_MINUTES).contains(&minutes));
+                        prop_assert!(error.contains("policies.P2.resolution_minutes"), "{}", error);
+                    }
+                }
+            }
+
+            /// Warning points are kept sorted and unique, and refused unless
+            /// every one is a percentage from 1 to 99.
+            #[test]
+            fn warning_points_are_sorted_unique_percentages(points in prop::collection::vec(any::<u8>(), 0..6)) {
+                let list = points.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+                let text = EXAMPLE.replace("warn_at_percent = [80, 50]", &format!("warn_at_percent = [{list}]"));
+                let valid = points.iter().all(|p| (1..100).contains(p));
+                match SlaPolicies::parse(&text) {
+                    Ok(sla) => {
+                        prop_assert!(valid);
+                        let kept = &sla.for_priority(Priority::P1).warn_at_percent;
+                        prop_assert!(kept.windows(2).all(|w| w[0] < w[1]));
+                        prop_assert!(points.iter().all(|p| kept.contains(p)));
+                    }
+                    Err(error) => {
+                        prop_assert!(!valid);
+                        prop_assert!(error.contains("policies.P1.warn_at_percent"), "{}", error);
+                    }
+                }
+            }
+
+            /// Opening times read back in any valid hour and minute, and
+            /// anything else is refused by key.
+            #[test]
+            fn opening_times_are_hours_and_minutes(opens in prop_oneof!["[0-2][0-9]:[0-5][0-9]", "\\PC{0,6}"]) {
+                let text = EXAMPLE.replace("opens = \"09:00\"", &format!("opens = {}", toml::Value::String(opens.clone())));
+                let expected = NaiveTime::parse_from_str(&opens, "%H:%M").ok();
+                match SlaPolicies::parse(&text) {
+                    Ok(sla) => {
+                        let Calendar::Business(hours) = &sla.for_priority(Priority::P2).calendar else {
+                            panic!("P2 counts office hours");
+                        };
+                        prop_assert_eq!(Some(hours.opens), expected);
+                    }
+                    Err(error) => prop_assert!(error.contains("calendars.office"), "{}", error),
+                }
+            }
+
+            #[test]
+            fn day_names_are_read_in_any_case(day in prop::sample::select(vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), upper in prop::collection::vec(any::<bool>(), 3)) {
+                let mixed: String = day
+                    .chars()
+                    .zip(upper)
+                    .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                prop_assert_eq!(weekday(&mixed), weekday(day));
+                prop_assert!(weekday(day).is_some());
+            }
+        }
+    }
 }

@@ -162,4 +162,23 @@ mod tests {
         assert_eq!(none.within_target_share, None);
         assert_eq!(none.business.median_seconds, None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn a_percentile_lies_within_the_values_and_grows_with_p(
+                mut values in prop::collection::vec(any::<u32>(), 1..50),
+                p in 0u8..100,
+            ) {
+                values.sort_unstable();
+                let (low, high) = (f64::from(values[0]), f64::from(values[values.len() - 1]));
+                let at = percentile(&values, p).expect("values are not empty");
+                prop_assert!(low <= at && at <= high);
+                prop_assert!(percentile(&values, p + 1).expect("not empty") >= at);
+            }
+        }
+    }
 }

@@ -342,4 +342,54 @@ mod tests {
             "a default is required"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_text_is_parsed_or_refused_without_panicking(text in any::<String>()) {
+                let _ = TriageConfig::parse(&text);
+            }
+
+            /// A keyword is found in any mix of case, anywhere in the title.
+            #[test]
+            fn keywords_match_whatever_their_case(
+                before in "[a-z ]{0,20}",
+                after in "[a-z ]{0,20}",
+                upper in prop::collection::vec(any::<bool>(), 12),
+            ) {
+                let config = TriageConfig::parse(RULES).unwrap();
+                let keyword: String = "county lines"
+                    .chars()
+                    .zip(upper)
+                    .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                let title = format!("{before}{keyword}{after}");
+                prop_assert_eq!(config.decide(&facts(&[], &title)).rule, "county lines words");
+            }
+
+            /// The decision is a rule of the file or the default, with the
+            /// priority and team that rule sets.
+            #[test]
+            fn a_decision_is_a_listed_rule_or_the_default(
+                title in "\\PC{0,40}",
+                flags in prop::collection::vec(prop::sample::select(YoungPersonFlag::ALL), 0..3),
+            ) {
+                let config = TriageConfig::parse(RULES).unwrap();
+                let decision = config.decide(&facts(&flags, &title));
+                match config.rules.iter().find(|r| r.name == decision.rule) {
+                    Some(rule) => {
+                        prop_assert_eq!(decision.priority, rule.priority);
+                        prop_assert_eq!(&decision.team, &rule.team);
+                    }
+                    None => {
+                        prop_assert_eq!(decision.rule.as_str(), "default");
+                        prop_assert_eq!(decision.priority, config.default.priority);
+                    }
+                }
+            }
+        }
+    }
 }
