@@ -25,7 +25,7 @@ use diesel::sql_types::Text;
 use serde::Deserialize;
 use serde_json::json;
 
-use nru_helpdesk::config::{DatabaseSettings, Secret};
+use nru_helpdesk::config::{DatabaseSettings, Secret, SqliteSynchronous};
 use nru_helpdesk::db::{Db, DbConnection};
 use nru_helpdesk::store::requests::{NewRequest, RequestRow};
 
@@ -233,11 +233,18 @@ impl Drop for Database {
     }
 }
 
+/// The floors write as the server does: the server inherits
+/// `APP__DATABASE__SQLITE_SYNCHRONOUS` from this process, and so do they.
 fn connect(url: &str) -> anyhow::Result<Db> {
+    let sqlite_synchronous = match std::env::var("APP__DATABASE__SQLITE_SYNCHRONOUS") {
+        Ok(mode) if mode.eq_ignore_ascii_case("normal") => SqliteSynchronous::Normal,
+        _ => SqliteSynchronous::Full,
+    };
     Db::connect(&DatabaseSettings {
         url: Secret::new(url),
         pool_size: 8,
         connect_timeout_seconds: 5,
+        sqlite_synchronous,
     })
 }
 

@@ -148,7 +148,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.config_dir)?;
     crate::telemetry::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => Application::build(settings)?.run_until_stopped().await?,
+        Command::Serve => {
+            for warning in settings.insecure_defaults() {
+                // Both: the log may go to a collector nobody reads at start.
+                eprintln!("WARNING: {warning}");
+                tracing::warn!("{warning}");
+            }
+            Application::build(settings)?.run_until_stopped().await?
+        }
         Command::Migrate => {
             let applied = Db::connect(&settings.database)?.migrate()?;
             println!("{applied} migration(s) applied");

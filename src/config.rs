@@ -235,6 +235,29 @@ pub struct DatabaseSettings {
     pub url: Secret,
     pub pool_size: u32,
     pub connect_timeout_seconds: u64,
+    /// SQLite only: when a commit is on disk (see [`SqliteSynchronous`]).
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// SQLite's `synchronous` setting under WAL. `full` syncs the log at every
+/// commit, so an acknowledged request survives a power cut; `normal` syncs
+/// only at checkpoints: a killed process loses nothing, but a power cut
+/// may lose the last commits — answers the service already gave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl SqliteSynchronous {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Normal => "NORMAL",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -348,6 +371,19 @@ impl Settings {
             redact_after_days: self.retention.redact_after_days,
             reopen_window_days: self.requests.reopen_window_days,
         }
+    }
+
+    /// What a development run leaves unsafe, said at start-up so nobody
+    /// serves real cases that way by mistake (production refuses both).
+    pub fn insecure_defaults(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.auth.jwt_secret.expose() == DEFAULT_JWT_SECRET {
+            warnings.push("auth.jwt_secret is the development secret shipped in config/default.toml: anyone can forge tokens. Set APP__AUTH__JWT_SECRET (and APP_ENV=production) before serving real cases.");
+        }
+        if self.metrics.token.expose().is_empty() {
+            warnings.push("metrics.token is empty: /metrics is open to anyone who can reach the service. Set APP__METRICS__TOKEN.");
+        }
+        warnings
     }
 
     /// Rules a valid file can still break; each message names its key.
@@ -590,7 +626,20 @@ mod tests {
     fn default_file_is_complete_and_valid_for_development() {
         let s = dev_settings();
         assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.database.sqlite_synchronous, SqliteSynchronous::Full);
         s.check().expect("development accepts the defaults");
+    }
+
+    #[test]
+    fn development_defaults_are_named_as_insecure_until_replaced() {
+        let mut s = dev_settings();
+        let warnings = s.insecure_defaults();
+        assert_eq!(warnings.len(), 2);
+        assert!(warnings[0].starts_with("auth.jwt_secret"));
+        assert!(warnings[1].starts_with("metrics.token"));
+        s.auth.jwt_secret = Secret::new("x".repeat(32));
+        s.metrics.token = Secret::new("y".repeat(32));
+        assert!(s.insecure_defaults().is_empty());
     }
 
     #[test]

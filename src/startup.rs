@@ -9,7 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use tracing::Instrument;
 use utoipa::OpenApi;
@@ -177,9 +177,9 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
-                .wrap(security_headers())
-                .wrap(from_fn(content_security_policy))
                 .wrap(from_fn(rate_limit))
+                // Outside the budgets, so a 429 carries the headers too.
+                .wrap(from_fn(security_headers))
                 .wrap(cors(&origins))
                 .wrap(http_metrics.clone())
                 .wrap(from_fn(request_context))
@@ -252,12 +252,44 @@ impl Application {
     }
 }
 
-/// Headers on every response: browsers must not guess content types or
-/// pass request URLs (which hold request ids) to other sites.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
+/// Headers on every response, whoever answered it (a handler, an
+/// extractor's refusal, the request budgets): browsers must not guess
+/// content types or pass request URLs (which hold request ids) to other
+/// sites; case data is never framed or mixed with other content, so API
+/// answers allow nothing at all, while the interactive docs page may load
+/// its own scripts, styles and images and call this origin; and API
+/// answers and every refusal stay out of browser and proxy caches unless
+/// the handler set its own `Cache-Control`.
+async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let docs = req.path().starts_with("/docs");
+    let api = req.path().starts_with("/api/");
+    let mut response = next.call(req).await?;
+    let refusal = response.status().is_client_error() || response.status().is_server_error();
+    let headers = response.headers_mut();
+    let policy = if docs {
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if (api || refusal) && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
 }
 
 /// Cross-origin access for the web client's origins only. Other origins
@@ -287,27 +319,6 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .max_age(3600)
         .block_on_origin_mismatch(false)
-}
-
-/// Case data is never framed or mixed with other content: API answers
-/// allow nothing at all; the interactive docs page may load its own
-/// scripts, styles and images and call this origin, nothing more.
-async fn content_security_policy(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let docs = req.path().starts_with("/docs");
-    let mut response = next.call(req).await?;
-    let policy = if docs {
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    } else {
-        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    };
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
-    );
-    Ok(response)
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

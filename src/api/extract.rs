@@ -129,7 +129,13 @@ where
 /// A JSON body as [`JsonBody`] reads it: parsed, then checked with
 /// `Validate`. Public so the request-body fuzz target drives this very code.
 pub fn json_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: T = parse_json(bytes)?;
+    let value: T = parse_json_checked(bytes, |value: &T| match value.validate() {
+        Ok(()) => Vec::new(),
+        Err(invalid) => match ApiError::from(invalid) {
+            ApiError::Validation(errors) => errors,
+            _ => Vec::new(),
+        },
+    })?;
     value.validate()?;
     Ok(value)
 }
@@ -160,29 +166,124 @@ pub struct BodyLimit(pub usize);
 /// One JSON value and nothing after it but white space: a second value or
 /// stray text after the first is malformed, not ignored.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_json_checked(bytes, |_: &T| Vec::new())
+}
+
+/// As [`parse_json`]; when the body does not fit `T`, every field that is
+/// wrong is named, not only the first serde meets, together with what
+/// `check` finds wrong in the rest.
+fn parse_json_checked<T: DeserializeOwned>(
+    bytes: &[u8],
+    check: impl Fn(&T) -> Vec<FieldError>,
+) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = field_of(e.path().to_string(), &e.inner().to_string());
-        let message = strip_position(&e.inner().to_string());
-        match e.inner().classify() {
-            serde_json::error::Category::Data => {
-                ApiError::Validation(vec![FieldError::new(field, message)])
-            }
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            de.end()
+                .map_err(|e| malformed(&strip_position(&e.to_string())))?;
+            Ok(value)
+        }
+        Err(first) => {
             // serde_json reports some wrong values in well-formed JSON as
             // syntax errors (a number where a name is expected: "expected
-            // value"); the body is fine, the field is not.
-            _ if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
-                ApiError::Validation(vec![FieldError::new(
-                    field,
+            // value"); only a body that is not one JSON value is malformed.
+            let value = serde_json::from_slice::<serde_json::Value>(bytes)
+                .map_err(|e| malformed(&strip_position(&e.to_string())))?;
+            let mut errors = every_field_error(value, &check);
+            if errors.is_empty() {
+                let message = strip_position(&first.inner().to_string());
+                errors.push(FieldError::new(
+                    field_of(first.path().to_string(), &message),
                     format!("not a value this field takes ({message})"),
-                )])
+                ));
             }
-            _ => malformed(&message),
+            Err(ApiError::Validation(errors))
         }
-    })?;
-    de.end()
-        .map_err(|e| malformed(&strip_position(&e.to_string())))?;
-    Ok(value)
+    }
+}
+
+/// At most this many wrong fields are named in one answer.
+const MAX_FIELD_ERRORS: usize = 32;
+
+/// Names each field of `value` that does not fit `T`. serde stops at the
+/// first, so each one found is set right (an unknown choice becomes a known
+/// one, an unknown or mistyped key is dropped) and the body read again,
+/// until it fits — then `check` names what is wrong in the rest — or a
+/// field cannot be set right.
+fn every_field_error<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+    check: &impl Fn(&T) -> Vec<FieldError>,
+) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    while errors.len() < MAX_FIELD_ERRORS {
+        let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(fits) => {
+                for more in check(&fits) {
+                    if !errors.iter().any(|seen| seen.field == more.field) {
+                        errors.push(more);
+                    }
+                }
+                break;
+            }
+            Err(error) => error,
+        };
+        let message = strip_position(&error.inner().to_string());
+        let field = field_of(error.path().to_string(), &message);
+        if errors.iter().any(|seen| seen.field == field) {
+            break;
+        }
+        errors.push(FieldError::new(field, message.clone()));
+        let path: Vec<_> = error.path().iter().cloned().collect();
+        if !set_right(&mut value, &path, &message) {
+            break;
+        }
+    }
+    errors
+}
+
+/// Makes the value at `path` one that fits, as far as the error `message`
+/// tells: the first choice it lists for an unknown choice, else no value.
+fn set_right(
+    value: &mut serde_json::Value,
+    path: &[serde_path_to_error::Segment],
+    message: &str,
+) -> bool {
+    use serde_path_to_error::Segment;
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut parent = value;
+    for segment in parents {
+        let next = match segment {
+            Segment::Map { key } => parent.get_mut(key.as_str()),
+            Segment::Seq { index } => parent.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(next) => parent = next,
+            None => return false,
+        }
+    }
+    let known_choice = message
+        .starts_with("unknown variant")
+        .then(|| message.split("expected").nth(1))
+        .flatten()
+        .and_then(|expected| expected.split('`').nth(1))
+        .map(|choice| serde_json::Value::String(choice.to_owned()));
+    match (last, known_choice) {
+        (Segment::Map { key }, Some(choice)) => parent
+            .get_mut(key.as_str())
+            .map(|slot| *slot = choice)
+            .is_some(),
+        (Segment::Seq { index }, Some(choice)) => {
+            parent.get_mut(*index).map(|slot| *slot = choice).is_some()
+        }
+        (Segment::Map { key }, None) => parent
+            .as_object_mut()
+            .and_then(|object| object.remove(key.as_str()))
+            .is_some(),
+        _ => false,
+    }
 }
 
 fn malformed(message: &str) -> ApiError {
@@ -309,6 +410,33 @@ mod tests {
             fields(parse_json::<Body>(br#"{"name":"a","age":"x"}"#).unwrap_err()),
             ["age"]
         );
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Choices {
+        #[allow(dead_code)]
+        category: crate::domain::requests::Category,
+        #[allow(dead_code)]
+        urgency: crate::domain::requests::Urgency,
+        #[validate(length(max = 3))]
+        title: String,
+        #[allow(dead_code)]
+        flags: Vec<crate::domain::requests::Urgency>,
+    }
+
+    #[test]
+    fn every_wrong_field_is_named_not_only_the_first() {
+        let err = json_body::<Choices>(
+            br#"{"category":"not-a-category","urgency":"whenever","title":"too long",
+                 "flags":["high","soon"],"extra":1}"#,
+        )
+        .unwrap_err();
+        let mut named = fields(err);
+        named.sort();
+        assert_eq!(named, ["category", "extra", "flags[1]", "title", "urgency"]);
+        let err = json_body::<Choices>(br#"{"category":7,"urgency":"high"}"#).unwrap_err();
+        assert_eq!(fields(err), ["category"], "a missing field is named once");
     }
 
     #[test]

@@ -74,12 +74,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ))
     .service(
         web::scope("/api/v1")
-            // Case data must not stay in browser or proxy caches; a handler
-            // that sets its own Cache-Control keeps it.
-            .wrap(
-                actix_web::middleware::DefaultHeaders::new()
-                    .add((actix_web::http::header::CACHE_CONTROL, "no-store")),
-            )
             .service(resource(
                 "/auth/login",
                 "POST",

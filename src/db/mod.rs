@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::config::DatabaseSettings;
+use crate::config::{DatabaseSettings, SqliteSynchronous};
 use crate::error::ApiError;
 
 /// The PostgreSQL advisory lock migrations hold (any fixed number; this
@@ -50,7 +50,7 @@ impl DbTarget {
         matches!(self, DbTarget::Sqlite(_))
     }
 
-    fn connect(&self) -> ConnectionResult<DbConnection> {
+    fn connect(&self, synchronous: SqliteSynchronous) -> ConnectionResult<DbConnection> {
         match self {
             DbTarget::Postgres(url) => {
                 diesel::PgConnection::establish(url).map(DbConnection::Postgresql)
@@ -61,10 +61,11 @@ impl DbTarget {
                 // second connection or process wait instead of failing. It comes
                 // first: the pool opens connections at once, and switching a new
                 // file to WAL takes a lock the others must wait for.
-                conn.batch_execute(
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+                    synchronous.as_str()
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -93,6 +94,7 @@ pub(crate) use insert_all;
 /// r2d2 manager that picks the backend from the URL.
 pub struct DbManager {
     target: DbTarget,
+    synchronous: SqliteSynchronous,
 }
 
 impl ManageConnection for DbManager {
@@ -100,7 +102,9 @@ impl ManageConnection for DbManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.target.connect().map_err(r2d2::Error::ConnectionError)
+        self.target
+            .connect(self.synchronous)
+            .map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -141,6 +145,14 @@ impl Db {
             }
         }
         let sqlite = target.is_sqlite();
+        // A new file is switched to WAL by this one connection, held open
+        // until the pools have theirs: the pools open several at once, and
+        // those racing a switch to WAL can fail outright ("database is
+        // locked", logged by the pool) instead of waiting.
+        let _first = sqlite
+            .then(|| target.connect(settings.sqlite_synchronous))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("database.url: cannot open: {e}"))?;
         let timeout = Duration::from_secs(settings.connect_timeout_seconds);
         let build = |size: u32| {
             Pool::builder()
@@ -151,6 +163,7 @@ impl Db {
                 .test_on_check_out(!target.is_sqlite())
                 .build(DbManager {
                     target: target.clone(),
+                    synchronous: settings.sqlite_synchronous,
                 })
                 .map_err(|e| anyhow::anyhow!("database.url: cannot connect: {e}"))
         };
@@ -330,6 +343,49 @@ mod tests {
             DbTarget::parse("/tmp/x.db"),
             DbTarget::Sqlite("/tmp/x.db".into())
         );
+    }
+
+    fn synchronous_of(db: &Db) -> i32 {
+        #[derive(QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            synchronous: i32,
+        }
+        let mut reader = db.reader.get().expect("reader");
+        let mut writer = db.writer.get().expect("writer");
+        let modes: Vec<i32> = [&mut *reader, &mut *writer]
+            .into_iter()
+            .map(|conn| {
+                diesel::sql_query("PRAGMA synchronous")
+                    .get_result::<Mode>(conn)
+                    .expect("pragma")
+                    .synchronous
+            })
+            .collect();
+        assert_eq!(modes[0], modes[1], "readers and the writer agree");
+        modes[0]
+    }
+
+    #[test]
+    fn sqlite_commits_are_synced_in_full_unless_normal_is_chosen() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = |file: &str, sqlite_synchronous| DatabaseSettings {
+            url: crate::config::Secret::new(format!(
+                "sqlite://{}",
+                dir.path().join(file).display()
+            )),
+            pool_size: 2,
+            connect_timeout_seconds: 5,
+            sqlite_synchronous,
+        };
+        let default = crate::config::DatabaseSettings {
+            sqlite_synchronous: SqliteSynchronous::default(),
+            ..settings("default.db", SqliteSynchronous::Normal)
+        };
+        // PRAGMA synchronous reads 2 for FULL and 1 for NORMAL.
+        assert_eq!(synchronous_of(&Db::connect(&default).expect("db")), 2);
+        let normal = settings("normal.db", SqliteSynchronous::Normal);
+        assert_eq!(synchronous_of(&Db::connect(&normal).expect("db")), 1);
     }
 
     mod properties {

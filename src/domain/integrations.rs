@@ -165,20 +165,26 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// Only global unicast (2000::/3) outside the IANA special-purpose blocks
+/// in it is public. Everything else is refused whole: that covers the
+/// forms that embed an IPv4 address (IPv4-compatible `::a.b.c.d`,
+/// IPv4-translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::/96` and
+/// `64:ff9b:1::/48`), discard-only `100::/64`, loopback, unique local,
+/// link-local, multicast and whatever IANA has not allocated.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        // Unique local, fc00::/7.
-        || (first & 0xfe00) == 0xfc00
-        // Link-local, fe80::/10.
-        || (first & 0xffc0) == 0xfe80
-        // Documentation, 2001:db8::/32.
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // NAT64 and 6to4 wrap IPv4 addresses that could be private.
-        || first == 0x0064
-        || first == 0x2002)
+    let [first, second, ..] = ip.segments();
+    let global_unicast = (0x2000..=0x3fff).contains(&first);
+    global_unicast
+        && !(
+            // IETF protocol assignments, 2001::/23: Teredo (2001::/32, which
+            // wraps an IPv4 address), benchmarking, ORCHID and the rest; and
+            // documentation, 2001:db8::/32.
+            (first == 0x2001 && (second < 0x0200 || second == 0x0db8))
+            // Documentation, 3fff::/20.
+            || (first == 0x3fff && second < 0x1000)
+            // 6to4, 2002::/16, wraps an IPv4 address that may be private.
+            || first == 0x2002
+        )
 }
 
 /// Why a webhook URL is refused, for the `url` field.
@@ -307,6 +313,19 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:a00:1::",
             "2001:db8::1",
+            // IPv4 embedded in IPv6 in every other form, and special-purpose blocks.
+            "::127.0.0.1",
+            "::ffff:0:127.0.0.1",
+            "::7f00:1",
+            "64:ff9b:1::a00:1",
+            "2001::5efe:7f00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:2::1",
+            "2001:20::1",
+            "100::1",
+            "3fff::1",
+            "5f00::1",
+            "4000::1",
         ] {
             assert!(!is_public(ip(private)), "{private}");
         }

@@ -58,7 +58,13 @@ fn value_after(text: &str, label: &str) -> String {
 #[tokio::test]
 async fn demo_prints_credentials_that_sign_in_including_a_generated_first_admin() {
     let (db, url) = TestDb::create();
-    let out = stdout(&run(&url, &["demo"], None));
+    let first = run(&url, &["demo"], None);
+    let logged = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        !logged.contains("ERROR"),
+        "a newcomer's first command logs no error:\n{logged}"
+    );
+    let out = stdout(&first);
     let admin_password = value_after(&out, "password:");
     assert_eq!(admin_password.len(), 20);
     let specialist_line = out
@@ -546,4 +552,42 @@ async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
         1,
         "the backup holds what was there when it was taken"
     );
+}
+
+/// Starts `serve`, stops it once ready, and returns what it wrote to stderr.
+async fn serve_output(env: &[(&str, &str)]) -> String {
+    let (_db, url) = TestDb::create();
+    let (server, _) = serve_binary(&url, env, Stdio::piped()).await;
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    let output = tokio::task::spawn_blocking(move || server.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn serving_with_the_development_secret_or_open_metrics_warns_at_start() {
+    let warned = serve_output(&[("APP__LOG__LEVEL", "warn")]).await;
+    assert!(
+        warned.contains("WARNING: auth.jwt_secret is the development secret"),
+        "{warned}"
+    );
+    assert!(
+        warned.contains("WARNING: metrics.token is empty"),
+        "{warned}"
+    );
+
+    let secret = "s".repeat(40);
+    let token = "t".repeat(40);
+    let quiet = serve_output(&[
+        ("APP__LOG__LEVEL", "warn"),
+        ("APP__AUTH__JWT_SECRET", &secret),
+        ("APP__METRICS__TOKEN", &token),
+    ])
+    .await;
+    assert!(!quiet.contains("WARNING"), "{quiet}");
 }

@@ -730,6 +730,12 @@ async fn webhooks_never_reach_private_addresses_or_follow_redirects() {
         "https://169.254.169.254/latest/meta-data",
         "https://[::1]/hook",
         "https://[fd00::1]/hook",
+        // IPv4 inside IPv6, and special-purpose IPv6 blocks.
+        "https://[::127.0.0.1]/hook",
+        "https://[::ffff:0:127.0.0.1]/hook",
+        "https://[::7f00:1]/hook",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+        "https://[100::1]/hook",
         "http://hooks.example.org/plain",
         "ftp://hooks.example.org/",
         "https://user:pw@hooks.example.org/",

@@ -27,6 +27,12 @@ fn assert_limited(reply: &Reply, max_wait: u64) {
         .and_then(|v| v.parse().ok())
         .expect("Retry-After in seconds");
     assert!((1..=max_wait).contains(&wait), "Retry-After {wait}");
+    // A refusal from the budgets is an answer like any other.
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert!(reply
+        .header("content-security-policy")
+        .is_some_and(|p| p.contains("default-src 'none'")));
 }
 
 #[tokio::test]

@@ -256,6 +256,25 @@ async fn each_bad_field_is_named_and_nothing_is_created() {
         reply.problem(422);
         assert_eq!(reply.fields(), [field], "{}", reply.body);
     }
+    // Several wrong at once: each is named, choices and lengths alike.
+    let mut body = submission();
+    body["category"] = json!("not-a-category");
+    body["urgency"] = json!("whenever");
+    body["contact"]["method"] = json!("pigeon");
+    body["title"] = json!("ab");
+    let reply = u
+        .app
+        .post("/api/v1/requests", Some(&u.practitioner), body)
+        .await;
+    reply.problem(422);
+    let mut named = reply.fields();
+    named.sort();
+    assert_eq!(
+        named,
+        ["category", "contact.method", "title", "urgency"],
+        "{}",
+        reply.body
+    );
     let list = u.app.get("/api/v1/requests", Some(&u.practitioner)).await;
     assert_eq!(list.body["items"], json!([]));
 }
