@@ -267,6 +267,7 @@ pub struct AuthSettings {
     pub audience: String,
     pub access_token_ttl_seconds: i64,
     pub refresh_token_ttl_seconds: i64,
+    pub login_max_failures_per_account_address: i64,
     pub login_max_failures_per_account: i64,
     pub login_max_failures_per_address: i64,
     pub login_window_seconds: i64,
@@ -431,6 +432,12 @@ impl Settings {
                 self.auth.login_window_seconds,
                 1,
                 TEN_YEARS_SECONDS,
+            ),
+            (
+                "auth.login_max_failures_per_account_address",
+                self.auth.login_max_failures_per_account_address,
+                1,
+                1_000_000_000,
             ),
             (
                 "auth.login_max_failures_per_account",

@@ -199,8 +199,10 @@ fn require_specialist(actor: &Actor) -> Result<(), ApiError> {
     }
 }
 
+/// Locks the caller's own row first, so concurrent claims by one person
+/// count their load one after another and the limit holds.
 fn refuse_over_limit(conn: &mut DbConnection, actor: &Actor) -> Result<(), ApiError> {
-    let user = store::users::find(conn, &actor.user_id)?.ok_or(ApiError::NotFound)?;
+    let user = store::users::find_locked(conn, &actor.user_id)?.ok_or(ApiError::NotFound)?;
     if let Some(limit) = user.max_open_requests {
         if queue::open_count(conn, &actor.user_id)? >= i64::from(limit) {
             return Err(ApiError::conflict(format!(
@@ -256,13 +258,36 @@ pub fn claim(
             "you can claim only requests of your teams",
         ));
     }
-    match seen.row.assignee_id.as_deref() {
-        Some(holder) if holder == actor.user_id => return Ok(seen.row),
-        Some(_) => return Err(ApiError::conflict("someone else holds this request")),
-        None => {}
+    if already_holds(&seen.row, actor)? {
+        return Ok(seen.row);
     }
     refuse_over_limit(conn, actor)?;
-    take(conn, actor, &seen.row, "claim", now)
+    match take(conn, actor, &seen.row, "claim", now) {
+        Err(ApiError::PreconditionFailed(_)) => lost_race(conn, actor, id),
+        taken => taken,
+    }
+}
+
+/// Whether `actor` holds the request already; a conflict if someone else does.
+fn already_holds(row: &RequestRow, actor: &Actor) -> Result<bool, ApiError> {
+    match row.assignee_id.as_deref() {
+        Some(holder) if holder == actor.user_id => Ok(true),
+        Some(_) => Err(ApiError::conflict("someone else holds this request")),
+        None => Ok(false),
+    }
+}
+
+/// A claim whose versioned update found the request changed since it was
+/// read: another claimer (or another change) got there first. The caller
+/// sent no `If-Match`, so this is a 409 saying someone holds it now, not a 412.
+fn lost_race(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<RequestRow, ApiError> {
+    let row = store::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if already_holds(&row, actor)? {
+        return Ok(row);
+    }
+    Err(ApiError::conflict(
+        "the request changed while you claimed it; fetch it again and retry",
+    ))
 }
 
 /// Takes the top request of the caller's queue, or None when it is empty.

@@ -8,6 +8,7 @@ use validator::Validate;
 
 use crate::api::extract::JsonBody;
 use crate::auth::{password, secrets};
+use crate::db::DbConnection;
 use crate::domain::accounts::normalise_email;
 use crate::domain::throttle::{retry_after, ThrottlePolicy};
 use crate::error::ApiError;
@@ -47,33 +48,56 @@ pub struct TokenResponse {
 
 const BAD_CREDENTIALS: &str = "the email or password is not correct";
 
-/// 429 with `Retry-After` while an account (an email, or an API client's
-/// `client:<id>`) or an address has failed too often within the window.
-pub(crate) async fn throttle(state: &AppState, key: &str, address: &str) -> Result<(), ApiError> {
-    let auth = &state.settings.auth;
-    let policy = ThrottlePolicy {
-        max_failures_per_account: auth.login_max_failures_per_account,
-        max_failures_per_address: auth.login_max_failures_per_address,
-        window: Duration::seconds(auth.login_window_seconds),
-    };
-    let now = store::now();
-    let (key, addr) = (key.to_owned(), address.to_owned());
-    let wait = state
-        .db
-        .read(move |conn| {
-            let since = now - policy.window;
-            let account = store::login_attempts::account_failures(conn, &key, since)?;
-            let address = store::login_attempts::address_failures(conn, &addr, since)?;
-            Ok(retry_after(&policy, now, &account, &address))
-        })
-        .await?;
-    match wait {
-        Some(retry_after_seconds) => Err(ApiError::TooManyRequests {
-            retry_after_seconds,
-        }),
-        None => Ok(()),
+/// A sign-in attempt (or API client secret, or current password) counted
+/// as a failure from before its secret is checked until [`Attempt::succeeded`].
+pub(crate) struct Attempt {
+    id: String,
+}
+
+impl Attempt {
+    /// Checks the throttles for an account (an email, or an API client's
+    /// `client:<id>`) and an address, and reserves the attempt in the same
+    /// transaction: 429 with `Retry-After` while one of them has failed too
+    /// often within the window. Concurrent callers take turns here, so a
+    /// burst gets no more tries than the limits allow.
+    pub(crate) async fn begin(
+        state: &AppState,
+        key: &str,
+        address: &str,
+    ) -> Result<Attempt, ApiError> {
+        let auth = &state.settings.auth;
+        let policy = ThrottlePolicy {
+            max_failures_per_account_address: auth.login_max_failures_per_account_address,
+            max_failures_per_account: auth.login_max_failures_per_account,
+            max_failures_per_address: auth.login_max_failures_per_address,
+            window: Duration::seconds(auth.login_window_seconds),
+        };
+        let now = store::now();
+        let (key, address) = (key.to_owned(), address.to_owned());
+        let id = state
+            .db
+            .write(move |conn| {
+                store::login_attempts::lock(conn, &key, &address)?;
+                let failures =
+                    store::login_attempts::failures(conn, &key, &address, now - policy.window)?;
+                if let Some(retry_after_seconds) = retry_after(&policy, now, &failures) {
+                    return Err(ApiError::TooManyRequests {
+                        retry_after_seconds,
+                    });
+                }
+                store::login_attempts::reserve(conn, &key, &address, now)
+            })
+            .await?;
+        Ok(Attempt { id })
+    }
+
+    /// The secret was right: the attempt no longer counts, nor do the
+    /// account's failures before it. Runs in the caller's transaction.
+    pub(crate) fn succeeded(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        store::login_attempts::mark_succeeded(conn, &self.id)
     }
 }
+
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used";
 
 /// The caller's address as the rate limits see it (through trusted proxies).
@@ -124,11 +148,10 @@ pub async fn login(
     let email_key = normalise_email(&body.email);
     let address = client_address(&state, &req);
     let auth = &state.settings.auth;
-    throttle(&state, &email_key, &address).await?;
-    let key = email_key.clone();
+    let attempt = Attempt::begin(&state, &email_key, &address).await?;
     let user = state
         .db
-        .read(move |conn| store::users::find_by_email(conn, &key))
+        .read(move |conn| store::users::find_by_email(conn, &email_key))
         .await?;
     let candidate = body.password;
     // Every branch pays for one hash check, so timing does not reveal whether the email exists.
@@ -144,20 +167,20 @@ pub async fn login(
     })
     .await
     .map_err(ApiError::internal)?;
+    let Some(user) = verified else {
+        return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
+    };
     let refresh_token = secrets::generate();
     let refresh_digest = secrets::digest(&refresh_token);
     let refresh_ttl = Duration::seconds(auth.refresh_token_ttl_seconds);
-    let signed_in = verified.clone();
+    let user_id = user.id.clone();
     let session_id = state
         .db
         .write(move |conn| {
             let now = store::now();
-            store::login_attempts::record(conn, &email_key, &address, signed_in.is_some(), now)?;
-            let Some(user) = signed_in else {
-                return Ok(None);
-            };
+            attempt.succeeded(conn)?;
             let session_id = store::new_id();
-            store::sessions::create(conn, &session_id, &user.id, now)?;
+            store::sessions::create(conn, &session_id, &user_id, now)?;
             store::sessions::add_refresh_token(
                 conn,
                 &session_id,
@@ -165,24 +188,18 @@ pub async fn login(
                 now,
                 now + refresh_ttl,
             )?;
-            Ok(Some(session_id))
+            Ok(session_id)
         })
         .await?;
-    match (verified, session_id) {
-        (Some(user), Some(session_id)) => {
-            tracing::info!(user_id = %user.id, "signed in");
-            Ok(web::Json(tokens(
-                &state,
-                &user.id,
-                &user.role,
-                &session_id,
-                refresh_token,
-            )?))
-        }
-        _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS.into())),
-    }
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok(web::Json(tokens(
+        &state,
+        &user.id,
+        &user.role,
+        &session_id,
+        refresh_token,
+    )?))
 }
-
 /// What a refresh attempt found; a re-use is reported only after the
 /// revocation it causes has been committed.
 enum RefreshOutcome {

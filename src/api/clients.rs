@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::auth::{client_address, throttle};
+use crate::api::auth::{client_address, Attempt};
 use crate::api::extract::{FormBody, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
@@ -341,12 +341,14 @@ pub async fn token(
         };
     let key = format!("client:{client_id}");
     let address = client_address(&state, &req);
-    throttle(&state, &key, &address).await?;
+    let attempt = Attempt::begin(&state, &key, &address).await?;
     let client = state
         .db
         .write(move |conn| {
             let client = crate::integrations::authenticate(conn, &client_id, &secret)?;
-            store::login_attempts::record(conn, &key, &address, client.is_some(), store::now())?;
+            if client.is_some() {
+                attempt.succeeded(conn)?;
+            }
             Ok(client)
         })
         .await?

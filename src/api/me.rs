@@ -1,16 +1,17 @@
 //! The signed-in person's own account.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::accounts::{self, AccountChanges};
+use crate::api::auth::{client_address, Attempt};
 use crate::api::extract::JsonBody;
 use crate::api::hash_password;
 use crate::api::users::{check_password, User};
 use crate::auth::{password, Caller};
-use crate::domain::accounts::Role;
+use crate::domain::accounts::{normalise_email, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store;
@@ -89,24 +90,33 @@ pub async fn set_availability(
 #[utoipa::path(
     post, path = "/api/v1/me/password", tag = "me",
     request_body = ChangePassword,
-    responses((status = 204, description = "Changed; your other sessions have ended")),
+    responses(
+        (status = 204, description = "Changed; your other sessions have ended"),
+        (status = 429, description = "Too many wrong current passwords for this account; wrong ones count with failed sign-ins",
+         body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
     security(("bearer" = []))
 )]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     body: JsonBody<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner()?;
     check_password("new_password", &body.new_password)?;
     let user_id = caller.user_id.clone();
-    let stored = state
+    let user = state
         .db
         .read(move |conn| store::users::find(conn, &user_id))
         .await?
-        .ok_or(ApiError::NotFound)?
-        .password_hash;
-    let current = body.current_password;
+        .ok_or(ApiError::NotFound)?;
+    // The same budget as signing in: a stolen access token gets no more
+    // guesses at the password here than at the sign-in form.
+    let address = client_address(&state, &req);
+    let attempt = Attempt::begin(&state, &normalise_email(&user.email), &address).await?;
+    let (current, stored) = (body.current_password, user.password_hash);
     let matches = web::block(move || password::verify(&current, &stored))
         .await
         .map_err(ApiError::internal)?;
@@ -120,6 +130,7 @@ pub async fn change_password(
     state
         .db
         .write(move |conn| {
+            attempt.succeeded(conn)?;
             accounts::set_password_hash(conn, &caller.user_id, hash, Some(&caller.session_id))
         })
         .await?;

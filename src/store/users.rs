@@ -80,6 +80,21 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, ApiErr
         .optional()?)
 }
 
+/// Like [`find`], and on PostgreSQL locks the row until the transaction
+/// ends, so checks and changes of one person's load run one at a time; on
+/// SQLite the single writer already runs write transactions one at a time.
+pub fn find_locked(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, ApiError> {
+    match conn {
+        DbConnection::Postgresql(c) => Ok(users::table
+            .find(id)
+            .select(UserRow::as_select())
+            .for_update()
+            .first(c)
+            .optional()?),
+        DbConnection::Sqlite(_) => find(conn, id),
+    }
+}
+
 pub fn find_by_email(
     conn: &mut DbConnection,
     email_key: &str,

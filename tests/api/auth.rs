@@ -368,6 +368,155 @@ async fn many_failures_from_one_address_are_throttled_across_accounts() {
     assert!(reply.header("retry-after").is_some());
 }
 
+fn login_request(app: &TestApp, email: &str, password: &str) -> reqwest::RequestBuilder {
+    app.client
+        .post(format!("{}/api/v1/auth/login", app.address))
+        .json(&json!({"email": email, "password": password}))
+}
+
+/// A sign-in from `address`, as a trusted proxy forwards it.
+fn login_from(
+    app: &TestApp,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::RequestBuilder {
+    login_request(app, email, password).header("x-forwarded-for", address)
+}
+
+fn statuses(replies: &[Reply]) -> Vec<u16> {
+    replies.iter().map(|r| r.status.as_u16()).collect()
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_gets_no_more_tries_than_the_limit() {
+    let app = spawn_app_with(|s| s.auth.login_max_failures_per_account_address = 5).await;
+    let burst = (0..30)
+        .map(|_| login_request(&app, ADMIN_EMAIL, "wrong-password!"))
+        .collect();
+    let replies = at_once(burst).await;
+    assert_eq!(
+        (count(&replies, 401), count(&replies, 429)),
+        (5, 25),
+        "{:?}",
+        statuses(&replies)
+    );
+}
+
+#[tokio::test]
+async fn a_burst_after_four_failures_gets_one_try_even_with_the_right_password_last() {
+    let app = spawn_app_with(|s| s.auth.login_max_failures_per_account_address = 5).await;
+    app.fail_logins(ADMIN_EMAIL, 4).await;
+    let mut burst: Vec<_> = (0..29)
+        .map(|_| login_request(&app, ADMIN_EMAIL, "wrong-password!"))
+        .collect();
+    burst.push(login_request(&app, ADMIN_EMAIL, ADMIN_PASSWORD));
+    let replies = at_once(burst).await;
+    assert_eq!(
+        count(&replies, 401) + count(&replies, 200),
+        1,
+        "exactly one attempt is checked: {:?}",
+        statuses(&replies)
+    );
+    assert_eq!(count(&replies, 429), 29);
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_current_passwords_is_throttled_like_sign_in() {
+    let app = spawn_app_with(|s| s.auth.login_max_failures_per_account_address = 5).await;
+    let (token, _) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let change = |current: &str| {
+        app.client
+            .post(format!("{}/api/v1/me/password", app.address))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": current, "new_password": "another-long-password"}))
+    };
+    let replies = at_once((0..30).map(|_| change("wrong-password!")).collect()).await;
+    assert_eq!(
+        (count(&replies, 422), count(&replies, 429)),
+        (5, 25),
+        "{:?}",
+        statuses(&replies)
+    );
+    // The right password is refused too until the wait is over, here and at sign-in.
+    let right = read(change(ADMIN_PASSWORD).send().await.unwrap()).await;
+    right.problem(429);
+    let wait: u64 = right
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!(wait > 0);
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.problem(429);
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_client_secrets_gets_no_more_tries_than_the_limit() {
+    let app = spawn_app_with(|s| s.auth.login_max_failures_per_account_address = 5).await;
+    let admin = app.admin_token().await;
+    let (id, _) = app.api_client(&admin, "police", &["requests:read"]).await;
+    let burst = (0..30)
+        .map(|_| {
+            app.client
+                .post(format!("{}/api/v1/auth/token", app.address))
+                .basic_auth(&id, Some("not-the-secret"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+        })
+        .collect();
+    let replies = at_once(burst).await;
+    assert_eq!(
+        (count(&replies, 401), count(&replies, 429)),
+        (5, 25),
+        "{:?}",
+        statuses(&replies)
+    );
+}
+
+#[tokio::test]
+async fn a_guesser_elsewhere_does_not_lock_the_owner_out_from_their_own_address() {
+    let app = spawn_app_with(|s| {
+        s.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+        s.auth.login_max_failures_per_account_address = 5;
+        s.auth.login_max_failures_per_account = 50;
+    })
+    .await;
+    let guesser = "203.0.113.9";
+    for _ in 0..5 {
+        let reply = login_from(&app, guesser, ADMIN_EMAIL, "wrong-password!");
+        read(reply.send().await.unwrap()).await.problem(401);
+    }
+    let locked = login_from(&app, guesser, ADMIN_EMAIL, ADMIN_PASSWORD);
+    read(locked.send().await.unwrap()).await.problem(429);
+    let owner = login_from(&app, "192.0.2.10", ADMIN_EMAIL, ADMIN_PASSWORD);
+    let reply = read(owner.send().await.unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn the_account_wide_ceiling_stops_guessing_spread_over_addresses() {
+    let app = spawn_app_with(|s| {
+        s.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+        s.auth.login_max_failures_per_account_address = 2;
+        s.auth.login_max_failures_per_account = 5;
+    })
+    .await;
+    for address in [
+        "203.0.113.1",
+        "203.0.113.1",
+        "203.0.113.2",
+        "203.0.113.2",
+        "203.0.113.3",
+    ] {
+        let reply = login_from(&app, address, ADMIN_EMAIL, "wrong-password!");
+        read(reply.send().await.unwrap()).await.problem(401);
+    }
+    let reply = login_from(&app, "192.0.2.10", ADMIN_EMAIL, ADMIN_PASSWORD);
+    let reply = read(reply.send().await.unwrap()).await;
+    reply.problem(429);
+    assert!(reply.header("retry-after").is_some());
+}
+
 #[tokio::test]
 async fn login_validates_its_fields() {
     let app = spawn_app().await;

@@ -459,6 +459,28 @@ impl TestApp {
     }
 }
 
+/// Sends all `requests` at once (each on its own task) and returns the
+/// replies in the same order, for races.
+pub async fn at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Reply> {
+    let calls: Vec<_> = requests
+        .into_iter()
+        .map(|request| tokio::spawn(async move { read(request.send().await.expect("sent")).await }))
+        .collect();
+    let mut replies = Vec::with_capacity(calls.len());
+    for call in calls {
+        replies.push(call.await.expect("call task"));
+    }
+    replies
+}
+
+/// How many replies have `status`.
+pub fn count(replies: &[Reply], status: u16) -> usize {
+    replies
+        .iter()
+        .filter(|r| r.status.as_u16() == status)
+        .count()
+}
+
 pub async fn read(response: reqwest::Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();

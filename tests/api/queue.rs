@@ -659,6 +659,138 @@ async fn concurrent_claim_next_gives_each_request_to_exactly_one_specialist() {
     }
 }
 
+impl Desk {
+    fn claim_request(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.app
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .bearer_auth(token)
+    }
+
+    /// A specialist of Duty who may hold at most `limit` open requests.
+    async fn capped(&self, email: &str, limit: i32) -> String {
+        staff(
+            &self.app,
+            &self.admin,
+            email,
+            "specialist",
+            &[&self.duty],
+            &[],
+            Some(limit),
+            true,
+        )
+        .await
+        .1
+    }
+
+    /// Puts the requests that `replies` took back in the queue.
+    async fn release_taken(&self, replies: &[Reply]) {
+        for reply in replies.iter().filter(|r| r.status == StatusCode::OK) {
+            let id = reply.body["id"].as_str().unwrap();
+            let released = self
+                .app
+                .post(
+                    &format!("/api/v1/requests/{id}/release"),
+                    Some(&self.coordinator),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(released.status, StatusCode::OK, "{}", released.body);
+        }
+    }
+}
+
+fn statuses(replies: &[Reply]) -> Vec<u16> {
+    replies.iter().map(|r| r.status.as_u16()).collect()
+}
+
+/// With a limit of two, ten claims at once on ten requests leave exactly
+/// two held, round after round.
+#[tokio::test]
+async fn concurrent_claims_of_distinct_requests_stop_at_the_load_limit() {
+    let d = desk().await;
+    let capped = d.capped("capped@unit.test", 2).await;
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(
+            d.submit("other", "standard").await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for round in 0..5 {
+        let claims = ids
+            .iter()
+            .map(|id| d.claim_request(&capped, &format!("/api/v1/requests/{id}/claim")))
+            .collect();
+        let replies = at_once(claims).await;
+        assert_eq!(
+            (count(&replies, 200), count(&replies, 409)),
+            (2, 8),
+            "round {round}: {:?}",
+            statuses(&replies)
+        );
+        d.release_taken(&replies).await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claim_next_calls_stop_at_the_load_limit() {
+    let d = desk().await;
+    let capped = d.capped("capped@unit.test", 2).await;
+    for _ in 0..10 {
+        d.submit("other", "standard").await;
+    }
+    for round in 0..5 {
+        let claims = (0..10)
+            .map(|_| d.claim_request(&capped, "/api/v1/queue/claim-next"))
+            .collect();
+        let replies = at_once(claims).await;
+        assert_eq!(
+            (count(&replies, 200), count(&replies, 409)),
+            (2, 8),
+            "round {round}: {:?}",
+            statuses(&replies)
+        );
+        d.release_taken(&replies).await;
+    }
+}
+
+/// Many specialists claim one request at once: one gets it, and every
+/// other is told it is taken (409), never 412, which needs an If-Match.
+#[tokio::test]
+async fn losers_of_a_claim_race_get_409_not_412() {
+    let d = desk().await;
+    let mut tokens = Vec::new();
+    for i in 0..10 {
+        tokens.push(d.specialist(&format!("s{i}@unit.test"), &d.duty).await.1);
+    }
+    for round in 0..5 {
+        let id = d.submit("other", "standard").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let claims = tokens
+            .iter()
+            .map(|token| d.claim_request(token, &format!("/api/v1/requests/{id}/claim")))
+            .collect();
+        let replies = at_once(claims).await;
+        assert_eq!(
+            (count(&replies, 200), count(&replies, 409)),
+            (1, 9),
+            "round {round}: {:?}",
+            statuses(&replies)
+        );
+        for lost in replies.iter().filter(|r| r.status == StatusCode::CONFLICT) {
+            assert_eq!(
+                lost.body["detail"], "someone else holds this request",
+                "round {round}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn becoming_available_picks_up_waiting_work_in_a_least_loaded_team() {
     let d = desk().await;
