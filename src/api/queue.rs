@@ -108,6 +108,7 @@ pub async fn summary(
 ) -> Result<web::Json<Vec<TeamQueue>>, ApiError> {
     let now = state.clock.now();
     caller.require(&[Role::Coordinator])?;
+    let viewer = caller.user_id.clone();
     let teams = state
         .db
         .read(move |conn| {
@@ -116,7 +117,7 @@ pub async fn summary(
             loop {
                 let teams = store::teams::list(conn, after.as_deref(), 100)?;
                 for team in &teams {
-                    let summary = store::queue::team_summary(conn, &team.id)?;
+                    let summary = store::queue::team_summary(conn, &team.id, &viewer)?;
                     let counts = summary
                         .counts
                         .into_iter()
