@@ -192,6 +192,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log_requests (request_id, audit_id) {
+        request_id -> Text,
+        audit_id -> Text,
+    }
+}
+
+diesel::table! {
     triage_decisions (id) {
         id -> Text,
         request_id -> Text,
@@ -384,6 +391,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_exclusions,
     break_glass_grants,
     audit_log,
+    audit_log_requests,
     safety_events,
     triage_decisions,
     request_sla,

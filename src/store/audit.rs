@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_log, audit_log_requests};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
@@ -38,21 +38,42 @@ impl AuditRow {
     }
 }
 
+/// Proof that an audit row was written in the caller's transaction: a
+/// workflow hands out case data without a further read row only with one
+/// (see `audit_trail::Audited::recorded`).
+#[derive(Debug)]
+pub struct Recorded(());
+
 pub fn append(
     conn: &mut DbConnection,
     actor_id: Option<&str>,
     action: &str,
     request_id: Option<&str>,
     details: serde_json::Value,
-) -> Result<(), ApiError> {
+) -> Result<Recorded, ApiError> {
     insert(
         conn,
         &[AuditRow::new(actor_id, action, request_id, details)],
-    )
+    )?;
+    Ok(Recorded(()))
 }
 
 pub fn insert(conn: &mut DbConnection, rows: &[AuditRow]) -> Result<(), ApiError> {
     crate::db::insert_all!(conn, audit_log::table, rows);
+    Ok(())
+}
+
+/// A request a many-request audit row (a list page) showed.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_log_requests)]
+pub struct ShownRow {
+    pub request_id: String,
+    pub audit_id: String,
+}
+
+/// Names the requests audit rows showed, after the rows themselves.
+pub fn insert_shown(conn: &mut DbConnection, rows: &[ShownRow]) -> Result<(), ApiError> {
+    crate::db::insert_all!(conn, audit_log_requests::table, rows);
     Ok(())
 }
 
@@ -76,7 +97,15 @@ pub fn list(
         .order(audit_log::id.asc())
         .into_boxed();
     if let Some(v) = &filter.request_id {
-        query = query.filter(audit_log::request_id.eq(v.clone()));
+        // The request's own rows and the list pages that showed it.
+        let pages = audit_log_requests::table
+            .filter(audit_log_requests::request_id.eq(v.clone()))
+            .select(audit_log_requests::audit_id);
+        query = query.filter(
+            audit_log::request_id
+                .eq(v.clone())
+                .or(audit_log::id.eq_any(pages)),
+        );
     }
     if let Some(v) = &filter.actor_id {
         query = query.filter(audit_log::actor_id.eq(v.clone()));
