@@ -359,6 +359,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_log_requests -> audit_log (audit_id));
 diesel::joinable!(request_sla -> requests (request_id));
 diesel::joinable!(sla_events -> requests (request_id));
 diesel::joinable!(rota_shifts -> users (user_id));

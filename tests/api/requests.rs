@@ -1507,4 +1507,16 @@ async fn a_staff_list_page_is_one_trail_row_naming_every_request_it_showed() {
             .any(|(a, e)| a.ends_with(".listed") && e["actor_id"] == u.practitioner_id),
         "a requester's own list is not audited"
     );
+    let for_admin = u
+        .app
+        .get("/api/v1/audit?action=queue.listed", Some(&u.admin))
+        .await;
+    assert_eq!(for_admin.status, StatusCode::OK, "{}", for_admin.body);
+    assert_eq!(
+        for_admin.body["items"][0]["details"]["request_ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "admins see which requests a page showed: ids, not case content"
+    );
 }

@@ -3,7 +3,7 @@
 CREATE TABLE audit_log_requests (
     request_id TEXT COLLATE "C" NOT NULL,
     audit_id TEXT COLLATE "C" NOT NULL REFERENCES audit_log (id),
-    PRIMARY KEY (request_id, audit_id)
+    CONSTRAINT audit_log_requests_idx PRIMARY KEY (request_id, audit_id)
 );
 -- Append-only, like the rows it belongs to.
 CREATE TRIGGER audit_log_requests_no_change BEFORE UPDATE OR DELETE ON audit_log_requests

@@ -2,9 +2,9 @@
 -- trail finds the pages that showed it through this index.
 CREATE TABLE audit_log_requests (
     request_id TEXT NOT NULL,
-    audit_id TEXT NOT NULL REFERENCES audit_log (id),
-    PRIMARY KEY (request_id, audit_id)
-) WITHOUT ROWID;
+    audit_id TEXT NOT NULL REFERENCES audit_log (id)
+);
+CREATE UNIQUE INDEX audit_log_requests_idx ON audit_log_requests (request_id, audit_id);
 -- Append-only, like the rows it belongs to.
 CREATE TRIGGER audit_log_requests_no_update BEFORE UPDATE ON audit_log_requests
 BEGIN
