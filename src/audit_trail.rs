@@ -183,3 +183,52 @@ impl AuditWriter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(access: Access) -> Reader<'static> {
+        Reader {
+            user_id: "u1",
+            access,
+            via_break_glass: true,
+        }
+    }
+
+    #[test]
+    fn staff_reads_carry_their_row_and_a_requesters_own_reads_none() {
+        let staff = Audited::read((), &reader(Access::Staff), "request.read", "r1");
+        let pending = staff.pending.expect("a staff read is audited");
+        assert_eq!(pending.row.action, "request.read");
+        assert_eq!(pending.row.request_id.as_deref(), Some("r1"));
+        assert_eq!(pending.row.actor_id.as_deref(), Some("u1"));
+        assert_eq!(pending.row.details, r#"{"via_break_glass":true}"#);
+        let own = Audited::read((), &reader(Access::Requester), "request.read", "r1");
+        assert!(own.pending.is_none());
+    }
+
+    #[test]
+    fn a_staff_page_is_one_row_naming_every_request_it_showed() {
+        let shown = vec!["r1".to_owned(), "r2".to_owned()];
+        let page = Audited::page((), "u1", true, "queue.listed", shown.clone());
+        let pending = page.pending.expect("a staff page is audited");
+        assert_eq!(pending.shown, shown);
+        assert_eq!(pending.row.request_id, None);
+        assert_eq!(pending.row.details, r#"{"request_ids":["r1","r2"]}"#);
+        assert!(Audited::page((), "u1", false, "requests.listed", shown)
+            .pending
+            .is_none());
+        assert!(Audited::page((), "u1", true, "queue.listed", vec![])
+            .pending
+            .is_none());
+    }
+
+    #[test]
+    fn mapping_keeps_the_row() {
+        let read = Audited::read(1, &reader(Access::Staff), "request.read", "r1");
+        let mapped = read.try_map(|n| Ok(n + 1)).unwrap();
+        assert_eq!(mapped.value, 2);
+        assert!(mapped.pending.is_some());
+    }
+}

@@ -517,6 +517,44 @@ mod tests {
         ]
     }
 
+    fn breach_row() -> BreachRow {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(15, 0, 0)
+            .unwrap();
+        BreachRow {
+            event_id: "e1".into(),
+            request_id: "r1".into(),
+            reference: "NRU-2026-000001".into(),
+            priority: Some("P1".into()),
+            category: "trafficking".into(),
+            region: "london".into(),
+            team_id: Some("t1".into()),
+            assignee_id: None,
+            clock: "first_response".into(),
+            due_at: at,
+            crossed_at: at,
+        }
+    }
+
+    #[test]
+    fn admins_read_a_breach_without_its_category_or_region() {
+        let admin = Breach::for_reader(breach_row(), Role::Admin);
+        assert_eq!((admin.category, admin.region), (None, None));
+        assert_eq!(admin.reference, "NRU-2026-000001");
+        let coordinator = Breach::for_reader(breach_row(), Role::Coordinator);
+        assert_eq!(coordinator.category.as_deref(), Some("trafficking"));
+        assert_eq!(coordinator.region.as_deref(), Some("london"));
+    }
+
+    #[test]
+    fn a_breach_record_has_a_cell_for_every_column() {
+        let record = Breach::for_reader(breach_row(), Role::Admin).csv_record();
+        assert_eq!(record.len(), BREACH_COLUMNS.len());
+        assert_eq!(record[4], "", "category, empty for admins");
+        assert_eq!(record[9], "2026-11-30T15:00:00Z");
+    }
+
     proptest! {
         /// A range is taken exactly when it runs forwards over at most the
         /// maximum days, and then covers its days whole: 24 hours each, give
