@@ -33,6 +33,22 @@ pub struct Audited<T> {
     pending: Option<Pending>,
 }
 
+/// Case data whose audit row, if it needed one, is committed: what the
+/// renderers of requests take, and only [`AuditTrail::reveal`] makes.
+pub struct Shown<T>(T);
+
+impl<T> Shown<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Shown<Option<T>> {
+    pub fn transpose(self) -> Option<Shown<T>> {
+        self.0.map(Shown)
+    }
+}
+
 /// Who reads a request, and how: staff reads are audited, a requester's
 /// reads of their own request are not.
 pub struct Reader<'a> {
@@ -71,6 +87,15 @@ impl<T> Audited<T> {
             shown,
         });
         Audited { value, pending }
+    }
+
+    /// A request shown to its requester (a practitioner, or an API client
+    /// for its organisation's practitioner), whose own reads are not audited.
+    pub fn requesters_own(value: T) -> Audited<T> {
+        Audited {
+            value,
+            pending: None,
+        }
     }
 
     /// `value` with its own row, such as an export's.
@@ -131,11 +156,11 @@ pub fn audit_trail(db: Db) -> (AuditTrail, AuditWriter) {
 
 impl AuditTrail {
     /// The data, once its audit row (if it has one) is committed.
-    pub async fn reveal<T>(&self, audited: Audited<T>) -> Result<T, ApiError> {
+    pub async fn reveal<T>(&self, audited: Audited<T>) -> Result<Shown<T>, ApiError> {
         if let Some(pending) = audited.pending {
             self.record(pending).await?;
         }
-        Ok(audited.value)
+        Ok(Shown(audited.value))
     }
 
     async fn record(&self, pending: Pending) -> Result<(), ApiError> {

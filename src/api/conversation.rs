@@ -127,7 +127,8 @@ pub async fn list(
             Ok(page.page(rows, |m| &m.id))
         })
     })
-    .await?;
+    .await?
+    .into_inner();
     let items = rows
         .items
         .into_iter()
@@ -217,7 +218,8 @@ pub async fn timeline(
             Ok((messages, transitions))
         })
     })
-    .await?;
+    .await?
+    .into_inner();
     // Both tables use time-ordered ids, so merging by id merges by time.
     let mut items = messages
         .into_iter()

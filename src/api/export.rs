@@ -166,5 +166,5 @@ pub async fn export_request(
         Ok(Audited::with_row(export, record))
     })
     .await?;
-    Ok(web::Json(export))
+    Ok(web::Json(export.into_inner()))
 }

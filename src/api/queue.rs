@@ -80,7 +80,7 @@ pub async fn list(
         listed(conn, actor, "queue.listed", page)
     })
     .await?;
-    Ok(web::Json(rows))
+    Ok(web::Json(rows.into_inner()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -176,10 +176,7 @@ pub async fn claim_next(
     })
     .await?;
     match taken {
-        Some(taken) => {
-            let (row, count) = state.audit.reveal(taken).await?;
-            respond(HttpResponse::Ok(), row, count)
-        }
+        Some(taken) => respond(HttpResponse::Ok(), state.audit.reveal(taken).await?),
         None => Ok(HttpResponse::NoContent().finish()),
     }
 }
@@ -203,11 +200,11 @@ pub async fn claim(
     let now = state.clock.now();
     caller.require(&[Role::Specialist])?;
     let id = id.into_inner();
-    let (row, count) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         routing::claim(conn, actor, &id, now)?.try_map(|row| with_extras(conn, row))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -242,8 +239,8 @@ pub async fn release(
         Ok(Audited::recorded(shown, recorded))
     })
     .await?;
-    match released {
-        Some((row, count)) => respond(HttpResponse::Ok(), row, count),
+    match released.transpose() {
+        Some(shown) => respond(HttpResponse::Ok(), shown),
         None => Ok(HttpResponse::NoContent().finish()),
     }
 }
@@ -300,7 +297,10 @@ pub async fn triage_history(
     })
     .await?;
     Ok(web::Json(
-        rows.into_iter().map(TriageDecision::from).collect(),
+        rows.into_inner()
+            .into_iter()
+            .map(TriageDecision::from)
+            .collect(),
     ))
 }
 

@@ -12,7 +12,7 @@ use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
-use crate::audit_trail::Audited;
+use crate::audit_trail::{Audited, Shown};
 use crate::auth::{Caller, ClientCaller};
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
@@ -403,7 +403,7 @@ pub(crate) async fn audited<T, F>(
     caller: &Caller,
     write: bool,
     f: F,
-) -> Result<T, ApiError>
+) -> Result<Shown<T>, ApiError>
 where
     F: FnOnce(&mut DbConnection, &Actor) -> Result<Audited<T>, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -454,11 +454,12 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     }
 }
 
+/// Renders a request; only a revealed one, so its reading is on the trail.
 pub(crate) fn respond(
     mut builder: HttpResponseBuilder,
-    row: RequestRow,
-    extras: Extras,
+    shown: Shown<(RequestRow, Extras)>,
 ) -> Result<HttpResponse, ApiError> {
+    let (row, extras) = shown.into_inner();
     builder.insert_header((header::ETAG, etag(row.version)));
     Ok(builder.json(GuidanceRequest::from_row(row, extras)?))
 }
@@ -635,7 +636,11 @@ pub(crate) async fn create(
     if replayed {
         builder.insert_header(("Idempotency-Replayed", "true"));
     }
-    respond(builder, row, count)
+    let shown = state
+        .audit
+        .reveal(Audited::requesters_own((row, count)))
+        .await?;
+    respond(builder, shown)
 }
 
 #[utoipa::path(
@@ -687,7 +692,7 @@ pub async fn list(
         listed(conn, actor, "requests.listed", page.page(rows, |r| &r.id))
     })
     .await?;
-    Ok(web::Json(rows))
+    Ok(web::Json(rows.into_inner()))
 }
 
 /// A page of requests as summaries, audited as one row naming them all when
@@ -745,11 +750,11 @@ pub async fn read(
     let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let id = id.into_inner();
-    let (row, count) = audited(&state, &caller, false, move |conn, actor| {
+    let shown = audited(&state, &caller, false, move |conn, actor| {
         flows::read(conn, actor, &id, "request.read", now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -791,11 +796,11 @@ pub async fn edit(
         contact_times: contact.and_then(|c| c.times),
     };
     let id = id.into_inner();
-    let (row, count) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         flows::edit(conn, actor, &id, &edit, version, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 async fn run_action(
@@ -810,7 +815,7 @@ async fn run_action(
     let version = if_match(&req)?;
     let settings = state.settings.requests.clone();
     let (triage, sla) = (state.triage.clone(), state.sla.clone());
-    let (row, count) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         let rules = flows::Rules {
             requests: &settings,
             triage: &triage,
@@ -819,7 +824,7 @@ async fn run_action(
         flows::act(conn, actor, &id, action, version, rules, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 macro_rules! action_endpoint {
@@ -921,7 +926,7 @@ pub async fn triage(
     let body = body.into_inner()?;
     let id = id.into_inner();
     let sla = state.sla.clone();
-    let (row, count) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         flows::triage(
             conn,
             actor,
@@ -939,7 +944,7 @@ pub async fn triage(
         .try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -968,12 +973,12 @@ pub async fn assign(
     let version = if_match(&req)?;
     let body = body.into_inner()?;
     let id = id.into_inner();
-    let (row, count) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         flows::assign(conn, actor, &id, &body.assignee_id, version, now)?
             .try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -999,11 +1004,11 @@ pub async fn unassign(
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let id = id.into_inner();
-    let (row, count) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         flows::unassign(conn, actor, &id, version, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[cfg(test)]

@@ -141,7 +141,8 @@ pub async fn events(
         flows::read(conn, actor, &id, "sla_events.read", now)?
             .try_map(|_| store::sla::events_of(conn, &id))
     })
-    .await?;
+    .await?
+    .into_inner();
     Ok(web::Json(
         rows.into_iter()
             .map(SlaEvent::from_row)
@@ -170,7 +171,7 @@ pub async fn acknowledge(
     let now = state.clock.now();
     let id = id.into_inner();
     let sla = state.sla.clone();
-    let (row, extras) = audited(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         let seen = flows::load_visible(conn, actor, &id, now)?;
         if seen.access != Access::Staff {
             return Err(ApiError::NotFound);
@@ -208,5 +209,5 @@ pub async fn acknowledge(
         Ok(Audited::recorded(view(conn, seen)?, recorded))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, extras)
+    respond(HttpResponse::Ok(), shown)
 }
