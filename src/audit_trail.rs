@@ -18,7 +18,6 @@ use crate::store::audit::{AuditRow, Recorded, ShownRow};
 
 /// An audit row still to be committed, with the requests it showed when it
 /// covers many (a list page).
-#[derive(Clone)]
 struct Pending {
     row: AuditRow,
     shown: Vec<String>,
