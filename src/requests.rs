@@ -5,6 +5,7 @@
 use chrono::{Datelike, Duration, NaiveDateTime};
 use serde_json::json;
 
+use crate::audit_trail::{Audited, Reader};
 use crate::config::RequestSettings;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
@@ -18,7 +19,7 @@ use crate::domain::requests::{
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::{Facts as TriageFacts, TriageConfig};
 use crate::error::{ApiError, FieldError};
-use crate::store::audit::AuditRow;
+use crate::store::audit::{AuditRow, Recorded};
 use crate::store::messages::MessageRow;
 use crate::store::requests::{NewRequest, RequestChanges, RequestRow};
 use crate::store::{self, access::GrantRow};
@@ -56,6 +57,21 @@ pub struct Seen {
     pub row: RequestRow,
     pub access: Access,
     pub via_break_glass: bool,
+}
+
+impl Seen {
+    pub(crate) fn reader<'a>(&self, actor: &'a Actor) -> Reader<'a> {
+        Reader {
+            user_id: &actor.user_id,
+            access: self.access,
+            via_break_glass: self.via_break_glass,
+        }
+    }
+
+    /// The same caller's view of the request after a change.
+    fn after(self, row: RequestRow) -> Seen {
+        Seen { row, ..self }
+    }
 }
 
 fn parse_status(row: &RequestRow) -> Result<Status, ApiError> {
@@ -97,26 +113,18 @@ pub fn load_visible(
     })
 }
 
-/// Reads a request's detail; staff reads go on the audit trail.
-/// Loads a request to show it. A staff read returns the audit row that must
-/// be committed (through `AuditTrail::record`) before anything is shown.
+/// Loads a request to show it (`what`: e.g. `request.read`); a staff read
+/// is revealed only once its audit row is committed.
 pub fn read(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     what: &str,
     now: NaiveDateTime,
-) -> Result<(Seen, Option<AuditRow>), ApiError> {
+) -> Result<Audited<Seen>, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
-    let audit = (seen.access == Access::Staff).then(|| {
-        AuditRow::new(
-            Some(&actor.user_id),
-            what,
-            Some(id),
-            json!({"via_break_glass": seen.via_break_glass}),
-        )
-    });
-    Ok((seen, audit))
+    let reader = seen.reader(actor);
+    Ok(Audited::read(seen, &reader, what, id))
 }
 
 fn check_version(row: &RequestRow, if_match: Option<i64>) -> Result<(), ApiError> {
@@ -180,7 +188,7 @@ pub(crate) fn apply_action(
     mut changes: RequestChanges,
     audit: serde_json::Value,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<(RequestRow, Recorded), ApiError> {
     let from = parse_status(row)?;
     let to =
         next_status(from, action).map_err(|refused| ApiError::conflict(refused.to_string()))?;
@@ -206,7 +214,8 @@ pub(crate) fn apply_action(
     if let (Some(target), Some(extra)) = (details.as_object_mut(), audit.as_object()) {
         target.extend(extra.clone());
     }
-    store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
+    let recorded =
+        store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
     crate::notify::after_action(conn, &updated, action, actor_id, now)?;
     if from != to {
         crate::webhooks::publish(
@@ -220,7 +229,7 @@ pub(crate) fn apply_action(
             now,
         )?;
     }
-    Ok(updated)
+    Ok((updated, recorded))
 }
 
 /// Withdraw, resolve, reopen, close or request information.
@@ -232,7 +241,7 @@ pub fn act(
     if_match: Option<i64>,
     rules: Rules<'_>,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<Seen>, ApiError> {
     let settings = rules.requests;
     let seen = load_for_action(conn, actor, id, action, if_match, now)?;
     if action == Action::Reopen {
@@ -246,7 +255,7 @@ pub fn act(
             }
         }
     }
-    let mut row = apply_action(
+    let (mut row, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -256,7 +265,8 @@ pub fn act(
         now,
     )?;
     crate::sla::refresh(conn, rules.sla, &mut row, now)?;
-    Ok(row)
+    // None of these actions moves the request out of the caller's reach.
+    Ok(Audited::recorded(seen.after(row), recorded))
 }
 
 /// The configured rules changes to requests follow.
@@ -314,7 +324,7 @@ pub fn triage(
     if_match: Option<i64>,
     sla: &SlaPolicies,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<Seen>, ApiError> {
     let TriageChoice {
         priority,
         team_id,
@@ -338,7 +348,7 @@ pub fn triage(
         "category": {"from": seen.row.category, "to": category.map_or(seen.row.category.as_str(), |c| c.as_str())},
     });
     let was_urgent = crate::routing::is_immediate_risk(&seen.row);
-    let mut triaged = apply_action(
+    let (mut triaged, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -368,7 +378,7 @@ pub fn triage(
         store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
         crate::notify::immediate_risk(conn, &triaged, &sla.alert_duties, now)?;
     }
-    Ok(triaged)
+    Ok(Audited::recorded(seen.after(triaged), recorded))
 }
 
 /// Assigns to an active specialist of the request's team (coordinators).
@@ -379,7 +389,7 @@ pub fn assign(
     assignee_id: &str,
     if_match: Option<i64>,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<Seen>, ApiError> {
     let seen = load_for_action(conn, actor, id, Action::Assign, if_match, now)?;
     let assignee = store::users::load_record(conn, assignee_id)?
         .ok_or_else(|| ApiError::field("assignee_id", "no such user"))?;
@@ -408,7 +418,7 @@ pub fn assign(
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": assignee_id}});
-    let assigned = apply_action(
+    let (assigned, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -418,7 +428,7 @@ pub fn assign(
         now,
     )?;
     store::queue::mark_assigned(conn, assignee_id, now)?;
-    Ok(assigned)
+    Ok(Audited::recorded(seen.after(assigned), recorded))
 }
 
 pub fn unassign(
@@ -427,10 +437,10 @@ pub fn unassign(
     id: &str,
     if_match: Option<i64>,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<Seen>, ApiError> {
     let seen = load_for_action(conn, actor, id, Action::Unassign, if_match, now)?;
     let audit = json!({"assignee_id": {"from": seen.row.assignee_id, "to": null}});
-    apply_action(
+    let (row, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -438,7 +448,8 @@ pub fn unassign(
         RequestChanges::default(),
         audit,
         now,
-    )
+    )?;
+    Ok(Audited::recorded(seen.after(row), recorded))
 }
 
 /// What a practitioner submits.
@@ -613,7 +624,7 @@ pub fn edit(
     edit: &Edit,
     version: Option<i64>,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<Seen>, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
     let version = version.ok_or_else(|| {
         ApiError::PreconditionRequired(
@@ -707,17 +718,19 @@ pub fn edit(
         note("contact.method", json!(row.contact_method), json!(v), false);
     }
     if changed.is_empty() {
-        return Ok(seen.row);
+        // Nothing changed, but the caller is shown the request all the same.
+        let reader = seen.reader(actor);
+        return Ok(Audited::read(seen, &reader, "request.read", id));
     }
     let updated = store::requests::update_versioned(conn, id, row.version, &changes, now)?;
-    store::audit::append(
+    let recorded = store::audit::append(
         conn,
         Some(&actor.user_id),
         "request.updated",
         Some(id),
         json!({"fields": changed, "changes": values}),
     )?;
-    Ok(updated)
+    Ok(Audited::recorded(seen.after(updated), recorded))
 }
 
 /// Posts a reply or an internal note. A requester's reply while the unit
@@ -745,7 +758,7 @@ pub fn post_message(
                 )));
             }
             if status == Status::AwaitingRequester {
-                row = apply_action(
+                (row, _) = apply_action(
                     conn,
                     Some(&actor.user_id),
                     &seen.row,

@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
+use crate::audit_trail::Audited;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Role, Skill};
 use crate::domain::assignment::least_loaded;
@@ -12,7 +13,8 @@ use crate::domain::lifecycle::{Action, Status};
 use crate::domain::requests::{Priority, Urgency};
 use crate::domain::triage::{AssignmentMode, Decision, TriageConfig};
 use crate::error::ApiError;
-use crate::requests::{apply_action, load_visible, Actor};
+use crate::requests::{apply_action, load_visible, Actor, Seen};
+use crate::store::audit::Recorded;
 use crate::store::requests::{RequestChanges, RequestRow};
 use crate::store::triage::DecisionRow;
 use crate::store::{self, queue};
@@ -73,7 +75,7 @@ pub fn triage_new(
             };
             let audit = json!({"rule": decision.rule, "reason": decision.reason,
                                "priority": decision.priority.as_str(), "team_id": team.id});
-            let triaged = apply_action(conn, None, &row, Action::Triage, changes, audit, now)?;
+            let (triaged, _) = apply_action(conn, None, &row, Action::Triage, changes, audit, now)?;
             record_decision(
                 conn,
                 &triaged,
@@ -146,7 +148,7 @@ pub fn auto_assign(
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": null, "to": assignee}, "by": "least_loaded"});
-    let assigned = apply_action(conn, None, &row, Action::Assign, changes, audit, now)?;
+    let (assigned, _) = apply_action(conn, None, &row, Action::Assign, changes, audit, now)?;
     queue::mark_assigned(conn, &assignee, now)?;
     Ok(assigned)
 }
@@ -219,14 +221,14 @@ fn take(
     row: &RequestRow,
     how: &str,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<RequestRow>, ApiError> {
     let changes = RequestChanges {
         assignee_id: Some(Some(actor.user_id.clone())),
         assigned_at: Some(Some(row.assigned_at.unwrap_or(now))),
         ..Default::default()
     };
     let audit = json!({"assignee_id": {"from": null, "to": actor.user_id}, "by": how});
-    let taken = apply_action(
+    let (taken, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
         row,
@@ -236,7 +238,7 @@ fn take(
         now,
     )?;
     queue::mark_assigned(conn, &actor.user_id, now)?;
-    Ok(taken)
+    Ok(Audited::recorded(taken, recorded))
 }
 
 /// A specialist takes a request from their team's queue.
@@ -245,7 +247,7 @@ pub fn claim(
     actor: &Actor,
     id: &str,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Audited<RequestRow>, ApiError> {
     require_specialist(actor)?;
     let seen = load_visible(conn, actor, id, now)?;
     let in_team = seen
@@ -259,11 +261,13 @@ pub fn claim(
         ));
     }
     if already_holds(&seen.row, actor)? {
-        return Ok(seen.row);
+        // Claiming again changes nothing but shows the request: a read.
+        let reader = seen.reader(actor);
+        return Ok(Audited::read(seen.row, &reader, "request.read", id));
     }
     refuse_over_limit(conn, actor)?;
     match take(conn, actor, &seen.row, "claim", now) {
-        Err(ApiError::PreconditionFailed(_)) => lost_race(conn, actor, id),
+        Err(ApiError::PreconditionFailed(_)) => lost_race(conn, actor, &seen, id),
         taken => taken,
     }
 }
@@ -280,10 +284,15 @@ fn already_holds(row: &RequestRow, actor: &Actor) -> Result<bool, ApiError> {
 /// A claim whose versioned update found the request changed since it was
 /// read: another claimer (or another change) got there first. The caller
 /// sent no `If-Match`, so this is a 409 saying someone holds it now, not a 412.
-fn lost_race(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<RequestRow, ApiError> {
+fn lost_race(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    seen: &Seen,
+    id: &str,
+) -> Result<Audited<RequestRow>, ApiError> {
     let row = store::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
     if already_holds(&row, actor)? {
-        return Ok(row);
+        return Ok(Audited::read(row, &seen.reader(actor), "request.read", id));
     }
     Err(ApiError::conflict(
         "the request changed while you claimed it; fetch it again and retry",
@@ -296,7 +305,7 @@ pub fn claim_next(
     conn: &mut DbConnection,
     actor: &Actor,
     now: NaiveDateTime,
-) -> Result<Option<RequestRow>, ApiError> {
+) -> Result<Option<Audited<RequestRow>>, ApiError> {
     require_specialist(actor)?;
     refuse_over_limit(conn, actor)?;
     let Some(id) = queue::lock_next(conn, &actor.user_id, &actor.team_ids)? else {
@@ -307,14 +316,15 @@ pub fn claim_next(
 }
 
 /// The assignee (or a coordinator) puts a request back in the queue; a
-/// least-loaded team hands it straight to someone else.
+/// least-loaded team hands it straight to someone else. The release's audit
+/// row is the caller's.
 pub fn release(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     triage: &TriageConfig,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> Result<Recorded, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
     let holder = seen.row.assignee_id.clone();
     let allowed =
@@ -325,7 +335,7 @@ pub fn release(
         ));
     }
     let audit = json!({"assignee_id": {"from": holder, "to": null}, "by": "release"});
-    let released = apply_action(
+    let (released, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
         &seen.row,
@@ -341,11 +351,11 @@ pub fn release(
         .transpose()?
         .flatten()
     else {
-        return Ok(released);
+        return Ok(recorded);
     };
-    if triage.assignment_mode(&team.name) != AssignmentMode::LeastLoaded {
-        return Ok(released);
+    if triage.assignment_mode(&team.name) == AssignmentMode::LeastLoaded {
+        let skill = skill_for(conn, &released.id)?;
+        auto_assign(conn, released, skill, holder.as_deref(), now)?;
     }
-    let skill = skill_for(conn, &released.id)?;
-    auto_assign(conn, released, skill, holder.as_deref(), now)
+    Ok(recorded)
 }

@@ -10,7 +10,7 @@ use validator::Validate;
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{as_actor, audited_read, etag, CASE_ROLES};
+use crate::api::requests::{as_actor, audited, etag, CASE_ROLES};
 use crate::auth::Caller;
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::MessageKind;
@@ -115,18 +115,20 @@ pub async fn list(
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let id = id.into_inner();
-    let rows = audited_read(&state, &caller, move |conn, actor| {
-        let (seen, audit) = flows::read(conn, actor, &id, "messages.read", now)?;
-        let rows = store::messages::list(
-            conn,
-            &id,
-            flows::visible_kind(seen.access),
-            page.after.as_deref(),
-            page.fetch(),
-        )?;
-        Ok((page.page(rows, |m| &m.id), audit))
+    let rows = audited(&state, &caller, false, move |conn, actor| {
+        flows::read(conn, actor, &id, "messages.read", now)?.try_map(|seen| {
+            let rows = store::messages::list(
+                conn,
+                &id,
+                flows::visible_kind(seen.access),
+                page.after.as_deref(),
+                page.fetch(),
+            )?;
+            Ok(page.page(rows, |m| &m.id))
+        })
     })
-    .await?;
+    .await?
+    .into_inner();
     let items = rows
         .items
         .into_iter()
@@ -201,21 +203,23 @@ pub async fn timeline(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let id = id.into_inner();
     let wanted = page.clone();
-    let (messages, transitions) = audited_read(&state, &caller, move |conn, actor| {
+    let (messages, transitions) = audited(&state, &caller, false, move |conn, actor| {
         let page = wanted;
-        let (seen, audit) = flows::read(conn, actor, &id, "timeline.read", now)?;
-        let after = page.after.as_deref();
-        let messages = store::messages::list(
-            conn,
-            &id,
-            flows::visible_kind(seen.access),
-            after,
-            page.fetch(),
-        )?;
-        let transitions = store::requests::transitions(conn, &id, after, page.fetch())?;
-        Ok(((messages, transitions), audit))
+        flows::read(conn, actor, &id, "timeline.read", now)?.try_map(|seen| {
+            let after = page.after.as_deref();
+            let messages = store::messages::list(
+                conn,
+                &id,
+                flows::visible_kind(seen.access),
+                after,
+                page.fetch(),
+            )?;
+            let transitions = store::requests::transitions(conn, &id, after, page.fetch())?;
+            Ok((messages, transitions))
+        })
     })
-    .await?;
+    .await?
+    .into_inner();
     // Both tables use time-ordered ids, so merging by id merges by time.
     let mut items = messages
         .into_iter()

@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 use crate::api::conversation::Message;
 use crate::api::oversight::{AuditEntry, BreakGlassGrant};
 use crate::api::queue::TriageDecision;
-use crate::api::requests::{audited_read, extras, GuidanceRequest};
+use crate::api::requests::{audited, extras, GuidanceRequest};
 use crate::api::sla::SlaEvent;
+use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
@@ -106,7 +107,7 @@ pub async fn export_request(
     caller.require(&[Role::Admin])?;
     let now = state.clock.now();
     let id = id.into_inner();
-    let export = audited_read(&state, &caller, move |conn, actor| {
+    let export = audited(&state, &caller, false, move |conn, actor| {
         let row = store::requests::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         let messages = every_page(
             |after, limit| store::messages::list(conn, &id, None, after, limit),
@@ -162,8 +163,8 @@ pub async fn export_request(
                 GuidanceRequest::from_row(row, extras)?
             },
         };
-        Ok((export, Some(record)))
+        Ok(Audited::with_row(export, record))
     })
     .await?;
-    Ok(web::Json(export))
+    Ok(web::Json(export.into_inner()))
 }

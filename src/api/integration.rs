@@ -10,6 +10,7 @@ use crate::api::pagination::{Page, PageRequest};
 use crate::api::requests::{
     create, extras, respond, summaries, RequestSummary, SubmitRequest, Submitter,
 };
+use crate::audit_trail::Audited;
 use crate::auth::ClientCaller;
 use crate::domain::integrations::Scope;
 use crate::domain::policy::Access;
@@ -83,16 +84,16 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     client.require(Scope::RequestsRead)?;
     let id = id.into_inner();
-    let (row, count) = state
+    let shown = state
         .db
         .read(move |conn| {
             let row =
                 store::clients::request(conn, &client.client_id, &id)?.ok_or(ApiError::NotFound)?;
             let count = extras(conn, &row, flows::visible_kind(Access::Requester))?;
-            Ok((row, count))
+            Ok(Audited::requesters_own((row, count)))
         })
         .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), state.audit.reveal(shown).await?)
 }
 
 #[utoipa::path(

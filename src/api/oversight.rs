@@ -221,6 +221,7 @@ const ADMIN_DETAIL_KEYS: &[&str] = &[
     "via_break_glass",
     "fields",
     "reference",
+    "request_ids",
 ];
 
 fn for_admin(details: serde_json::Value) -> serde_json::Value {

@@ -7,7 +7,8 @@ use validator::Validate;
 
 use crate::api::extract::QueryParams;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{as_actor, extras_visible, respond, summaries, RequestSummary};
+use crate::api::requests::{as_actor, audited, extras, listed, respond, view, RequestSummary};
+use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
@@ -56,7 +57,7 @@ pub async fn list(
                 .ok_or_else(|| ApiError::bad_query("cursor", "not a cursor returned by this list"))
         })
         .transpose()?;
-    let rows = as_actor(&state, &caller, false, move |conn, actor| {
+    let rows = audited(&state, &caller, false, move |conn, actor| {
         let scope = match (actor.role, query.team_id) {
             (Role::Coordinator, Some(team_id)) => QueueScope::TeamFor {
                 team_id,
@@ -75,10 +76,11 @@ pub async fn list(
         };
         let priority = query.priority.map(Priority::as_str);
         let rows = store::queue::list(conn, &scope, priority, after.as_ref(), page.fetch())?;
-        summaries(conn, page.page_by(rows, |r| QueueKey::of(r).encode()))
+        let page = page.page_by(rows, |r| QueueKey::of(r).encode());
+        listed(conn, actor, "queue.listed", page)
     })
     .await?;
-    Ok(web::Json(rows))
+    Ok(web::Json(rows.into_inner()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,6 +110,7 @@ pub async fn summary(
 ) -> Result<web::Json<Vec<TeamQueue>>, ApiError> {
     let now = state.clock.now();
     caller.require(&[Role::Coordinator])?;
+    let viewer = caller.user_id.clone();
     let teams = state
         .db
         .read(move |conn| {
@@ -116,7 +119,7 @@ pub async fn summary(
             loop {
                 let teams = store::teams::list(conn, after.as_deref(), 100)?;
                 for team in &teams {
-                    let summary = store::queue::team_summary(conn, &team.id)?;
+                    let summary = store::queue::team_summary(conn, &team.id, &viewer)?;
                     let counts = summary
                         .counts
                         .into_iter()
@@ -167,15 +170,13 @@ pub async fn claim_next(
     let now = state.clock.now();
     caller.require(&[Role::Specialist])?;
     let taken = as_actor(&state, &caller, true, move |conn, actor| {
-        let Some(row) = routing::claim_next(conn, actor, now)? else {
-            return Ok(None);
-        };
-        let count = super::requests::extras(conn, &row, None)?;
-        Ok(Some((row, count)))
+        routing::claim_next(conn, actor, now)?
+            .map(|taken| taken.try_map(|row| with_extras(conn, row)))
+            .transpose()
     })
     .await?;
     match taken {
-        Some((row, count)) => respond(HttpResponse::Ok(), row, count),
+        Some(taken) => respond(HttpResponse::Ok(), state.audit.reveal(taken).await?),
         None => Ok(HttpResponse::NoContent().finish()),
     }
 }
@@ -199,13 +200,11 @@ pub async fn claim(
     let now = state.clock.now();
     caller.require(&[Role::Specialist])?;
     let id = id.into_inner();
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = routing::claim(conn, actor, &id, now)?;
-        let count = super::requests::extras(conn, &row, None)?;
-        Ok((row, count))
+    let shown = audited(&state, &caller, true, move |conn, actor| {
+        routing::claim(conn, actor, &id, now)?.try_map(|row| with_extras(conn, row))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -228,22 +227,20 @@ pub async fn release(
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let id = id.into_inner();
     let triage = state.triage.clone();
-    let released = as_actor(&state, &caller, true, move |conn, actor| {
-        routing::release(conn, actor, &id, &triage, now)?;
+    let released = audited(&state, &caller, true, move |conn, actor| {
+        let recorded = routing::release(conn, actor, &id, &triage, now)?;
         // Releasing can take the request out of the caller's reach (say, a
         // former team member): answer with it only if they still see it.
-        match crate::requests::load_visible(conn, actor, &id, now) {
-            Ok(seen) => Ok(Some((
-                extras_visible(conn, &seen.row, seen.access)?,
-                seen.row,
-            ))),
-            Err(ApiError::NotFound) => Ok(None),
-            Err(other) => Err(other),
-        }
+        let shown = match crate::requests::load_visible(conn, actor, &id, now) {
+            Ok(seen) => Some(view(conn, seen)?),
+            Err(ApiError::NotFound) => None,
+            Err(other) => return Err(other),
+        };
+        Ok(Audited::recorded(shown, recorded))
     })
     .await?;
-    match released {
-        Some((count, row)) => respond(HttpResponse::Ok(), row, count),
+    match released.transpose() {
+        Some(shown) => respond(HttpResponse::Ok(), shown),
         None => Ok(HttpResponse::NoContent().finish()),
     }
 }
@@ -294,12 +291,30 @@ pub async fn triage_history(
     let now = state.clock.now();
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let id = id.into_inner();
-    let rows = as_actor(&state, &caller, true, move |conn, actor| {
-        crate::requests::read(conn, actor, &id, "triage.read", now)?;
-        store::triage::history(conn, &id)
+    let rows = audited(&state, &caller, false, move |conn, actor| {
+        crate::requests::read(conn, actor, &id, "triage.read", now)?
+            .try_map(|_| store::triage::history(conn, &id))
     })
     .await?;
     Ok(web::Json(
-        rows.into_iter().map(TriageDecision::from).collect(),
+        rows.into_inner()
+            .into_iter()
+            .map(TriageDecision::from)
+            .collect(),
     ))
+}
+
+/// A request a specialist now holds, with the extras staff see.
+fn with_extras(
+    conn: &mut crate::db::DbConnection,
+    row: crate::store::requests::RequestRow,
+) -> Result<
+    (
+        crate::store::requests::RequestRow,
+        crate::api::requests::Extras,
+    ),
+    ApiError,
+> {
+    let extras = extras(conn, &row, None)?;
+    Ok((row, extras))
 }

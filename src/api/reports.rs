@@ -127,8 +127,10 @@ pub struct Breach {
     pub request_id: String,
     pub reference: String,
     pub priority: Option<String>,
-    pub category: String,
-    pub region: String,
+    /// Null for admins, who read figures and references only.
+    pub category: Option<String>,
+    /// Null for admins, who read figures and references only.
+    pub region: Option<String>,
     pub team_id: Option<String>,
     pub assignee_id: Option<String>,
     /// `first_response`, `next_response` or `resolution`.
@@ -137,21 +139,56 @@ pub struct Breach {
     pub crossed_at: DateTime<Utc>,
 }
 
-impl From<BreachRow> for Breach {
-    fn from(row: BreachRow) -> Breach {
+const BREACH_COLUMNS: [&str; 11] = [
+    "event_id",
+    "request_id",
+    "reference",
+    "priority",
+    "category",
+    "region",
+    "team_id",
+    "assignee_id",
+    "clock",
+    "due_at",
+    "crossed_at",
+];
+
+impl Breach {
+    /// The breach as `role` may read it: case attributes (category, region)
+    /// are for coordinators, who work cases.
+    fn for_reader(row: BreachRow, role: Role) -> Breach {
+        let case_access = role == Role::Coordinator;
         Breach {
             event_id: row.event_id,
             request_id: row.request_id,
             reference: row.reference,
             priority: row.priority,
-            category: row.category,
-            region: row.region,
+            category: case_access.then_some(row.category),
+            region: case_access.then_some(row.region),
             team_id: row.team_id,
             assignee_id: row.assignee_id,
             clock: row.clock,
             due_at: row.due_at.and_utc(),
             crossed_at: row.crossed_at.and_utc(),
         }
+    }
+
+    /// The CSV record, in the order of [`BREACH_COLUMNS`].
+    fn csv_record(self) -> Vec<String> {
+        let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        vec![
+            self.event_id,
+            self.request_id,
+            self.reference,
+            self.priority.unwrap_or_default(),
+            self.category.unwrap_or_default(),
+            self.region.unwrap_or_default(),
+            self.team_id.unwrap_or_default(),
+            self.assignee_id.unwrap_or_default(),
+            self.clock,
+            time(self.due_at),
+            time(self.crossed_at),
+        ]
     }
 }
 
@@ -368,6 +405,7 @@ pub async fn response_times(
     let query = query.into_inner()?;
     let (start, end) = span(query.from, query.to)?;
     let by = query.group_by.unwrap_or(GroupBy::Priority);
+    let viewer = caller.user_id.clone();
     let _turn = state
         .report_turns
         .acquire()
@@ -377,7 +415,9 @@ pub async fn response_times(
         .db
         .read(move |conn| {
             let mut tallies = Tallies::default();
-            store::reports::each_fact(conn, start, end, by.into(), |row| tallies.add(row))?;
+            store::reports::each_fact(conn, start, end, by.into(), &viewer, |row| {
+                tallies.add(row)
+            })?;
             let names = match by {
                 GroupBy::Team | GroupBy::Specialist => store::reports::names(conn)?,
                 _ => Default::default(),
@@ -430,46 +470,17 @@ pub async fn sla_breaches(
     let (start, end) = span(query.from, query.to)?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let after = parse_time_key(page.after.as_deref())?;
+    let (viewer, role) = (caller.user_id.clone(), caller.role);
     if wants_csv(&req) {
         let rows = state
             .db
-            .read(move |conn| store::reports::breaches(conn, start, end, None, None))
+            .read(move |conn| store::reports::breaches(conn, start, end, &viewer, None, None))
             .await?;
-        let mut records = vec![[
-            "event_id",
-            "request_id",
-            "reference",
-            "priority",
-            "category",
-            "region",
-            "team_id",
-            "assignee_id",
-            "clock",
-            "due_at",
-            "crossed_at",
-        ]
-        .iter()
-        .map(|c| (*c).to_owned())
-        .collect::<Vec<_>>()];
-        for row in rows {
-            records.push(vec![
-                row.event_id,
-                row.request_id,
-                row.reference,
-                row.priority.unwrap_or_default(),
-                row.category,
-                row.region,
-                row.team_id.unwrap_or_default(),
-                row.assignee_id.unwrap_or_default(),
-                row.clock,
-                row.due_at
-                    .and_utc()
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
-                row.crossed_at
-                    .and_utc()
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
-            ]);
-        }
+        let mut records = vec![BREACH_COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
+        records.extend(
+            rows.into_iter()
+                .map(|row| Breach::for_reader(row, role).csv_record()),
+        );
         return csv_response(
             &format!("sla-breaches-{}-{}.csv", query.from, query.to),
             records,
@@ -478,12 +489,18 @@ pub async fn sla_breaches(
     let rows = state
         .db
         .read(move |conn| {
-            let rows =
-                store::reports::breaches(conn, start, end, after.as_ref(), Some(page.fetch()))?;
+            let rows = store::reports::breaches(
+                conn,
+                start,
+                end,
+                &viewer,
+                after.as_ref(),
+                Some(page.fetch()),
+            )?;
             Ok(page.page_by(rows, |row| time_key(row.crossed_at, &row.event_id)))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.map(Breach::from)))
+    Ok(HttpResponse::Ok().json(rows.map(|row| Breach::for_reader(row, role))))
 }
 
 #[cfg(test)]
@@ -498,6 +515,44 @@ mod tests {
                 .prop_map(|d| NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + Duration::days(d)),
             any::<i32>().prop_filter_map("not a day", NaiveDate::from_num_days_from_ce_opt),
         ]
+    }
+
+    fn breach_row() -> BreachRow {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(15, 0, 0)
+            .unwrap();
+        BreachRow {
+            event_id: "e1".into(),
+            request_id: "r1".into(),
+            reference: "NRU-2026-000001".into(),
+            priority: Some("P1".into()),
+            category: "trafficking".into(),
+            region: "london".into(),
+            team_id: Some("t1".into()),
+            assignee_id: None,
+            clock: "first_response".into(),
+            due_at: at,
+            crossed_at: at,
+        }
+    }
+
+    #[test]
+    fn admins_read_a_breach_without_its_category_or_region() {
+        let admin = Breach::for_reader(breach_row(), Role::Admin);
+        assert_eq!((admin.category, admin.region), (None, None));
+        assert_eq!(admin.reference, "NRU-2026-000001");
+        let coordinator = Breach::for_reader(breach_row(), Role::Coordinator);
+        assert_eq!(coordinator.category.as_deref(), Some("trafficking"));
+        assert_eq!(coordinator.region.as_deref(), Some("london"));
+    }
+
+    #[test]
+    fn a_breach_record_has_a_cell_for_every_column() {
+        let record = Breach::for_reader(breach_row(), Role::Admin).csv_record();
+        assert_eq!(record.len(), BREACH_COLUMNS.len());
+        assert_eq!(record[4], "", "category, empty for admins");
+        assert_eq!(record[9], "2026-11-30T15:00:00Z");
     }
 
     proptest! {

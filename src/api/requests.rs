@@ -12,6 +12,7 @@ use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
+use crate::audit_trail::{Audited, Shown};
 use crate::auth::{Caller, ClientCaller};
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
@@ -25,7 +26,6 @@ use crate::error::ApiError;
 use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
 use crate::startup::AppState;
 use crate::store;
-use crate::store::audit::AuditRow;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
 use crate::store::sla::{SlaRow, NO_DEADLINE};
 
@@ -395,24 +395,30 @@ where
     }
 }
 
-/// Runs a read on a reader connection, then commits the audit row it returns
-/// (staff reads) before anything reaches the caller.
-pub(crate) async fn audited_read<T, F>(
+/// Runs a workflow as the caller (`write`: in one transaction, else on a
+/// reader connection) and reveals what it hands out once the audit row of
+/// showing it is committed.
+pub(crate) async fn audited<T, F>(
     state: &AppState,
     caller: &Caller,
+    write: bool,
     f: F,
-) -> Result<T, ApiError>
+) -> Result<Shown<T>, ApiError>
 where
-    F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Option<AuditRow>), ApiError>
-        + Send
-        + 'static,
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<Audited<T>, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let (value, audit) = as_actor(state, caller, false, f).await?;
-    if let Some(row) = audit {
-        state.audit.record(row).await?;
-    }
-    Ok(value)
+    let shown = as_actor(state, caller, write, f).await?;
+    state.audit.reveal(shown).await
+}
+
+/// A request as its reader sees it: the row and the extras their access shows.
+pub(crate) fn view(
+    conn: &mut DbConnection,
+    seen: flows::Seen,
+) -> Result<(RequestRow, Extras), ApiError> {
+    let extras = extras_visible(conn, &seen.row, seen.access)?;
+    Ok((seen.row, extras))
 }
 
 pub(crate) fn etag(version: i32) -> String {
@@ -448,11 +454,12 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     }
 }
 
+/// Renders a request; only a revealed one, so its reading is on the trail.
 pub(crate) fn respond(
     mut builder: HttpResponseBuilder,
-    row: RequestRow,
-    extras: Extras,
+    shown: Shown<(RequestRow, Extras)>,
 ) -> Result<HttpResponse, ApiError> {
+    let (row, extras) = shown.into_inner();
     builder.insert_header((header::ETAG, etag(row.version)));
     Ok(builder.json(GuidanceRequest::from_row(row, extras)?))
 }
@@ -629,7 +636,11 @@ pub(crate) async fn create(
     if replayed {
         builder.insert_header(("Idempotency-Replayed", "true"));
     }
-    respond(builder, row, count)
+    let shown = state
+        .audit
+        .reveal(Audited::requesters_own((row, count)))
+        .await?;
+    respond(builder, shown)
 }
 
 #[utoipa::path(
@@ -661,7 +672,7 @@ pub async fn list(
         sla_state: query.sla.map(|v| v.as_str().to_owned()),
         newest_first: !matches!(query.sort, Some(SortOrder::Oldest)),
     };
-    let rows = as_actor(&state, &caller, false, move |conn, actor| {
+    let rows = audited(&state, &caller, false, move |conn, actor| {
         let visibility = match actor.role {
             Role::Practitioner => Visibility::Requester(actor.user_id.clone()),
             Role::Coordinator => Visibility::Coordinator(actor.user_id.clone()),
@@ -678,10 +689,29 @@ pub async fn list(
             page.after.as_deref(),
             page.fetch(),
         )?;
-        summaries(conn, page.page(rows, |r| &r.id))
+        listed(conn, actor, "requests.listed", page.page(rows, |r| &r.id))
     })
     .await?;
-    Ok(web::Json(rows))
+    Ok(web::Json(rows.into_inner()))
+}
+
+/// A page of requests as summaries, audited as one row naming them all when
+/// staff read it (`what`: which list).
+pub(crate) fn listed(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    what: &str,
+    page: Page<RequestRow>,
+) -> Result<Audited<Page<RequestSummary>>, ApiError> {
+    let shown = page.items.iter().map(|r| r.id.clone()).collect();
+    let staff = actor.role.works_requests();
+    Ok(Audited::page(
+        summaries(conn, page)?,
+        &actor.user_id,
+        staff,
+        what,
+        shown,
+    ))
 }
 
 /// A page of rows as summaries, with their SLA states read in one query.
@@ -720,13 +750,11 @@ pub async fn read(
     let now = state.clock.now();
     caller.require(CASE_ROLES)?;
     let id = id.into_inner();
-    let (row, count) = audited_read(&state, &caller, move |conn, actor| {
-        let (seen, audit) = flows::read(conn, actor, &id, "request.read", now)?;
-        let count = extras_visible(conn, &seen.row, seen.access)?;
-        Ok(((seen.row, count), audit))
+    let shown = audited(&state, &caller, false, move |conn, actor| {
+        flows::read(conn, actor, &id, "request.read", now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -768,13 +796,11 @@ pub async fn edit(
         contact_times: contact.and_then(|c| c.times),
     };
     let id = id.into_inner();
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::edit(conn, actor, &id, &edit, version, now)?;
-        let seen = flows::load_visible(conn, actor, &id, now)?;
-        Ok((row, extras_visible(conn, &seen.row, seen.access)?))
+    let shown = audited(&state, &caller, true, move |conn, actor| {
+        flows::edit(conn, actor, &id, &edit, version, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 async fn run_action(
@@ -789,18 +815,16 @@ async fn run_action(
     let version = if_match(&req)?;
     let settings = state.settings.requests.clone();
     let (triage, sla) = (state.triage.clone(), state.sla.clone());
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         let rules = flows::Rules {
             requests: &settings,
             triage: &triage,
             sla: &sla,
         };
-        let row = flows::act(conn, actor, &id, action, version, rules, now)?;
-        let seen = flows::load_visible(conn, actor, &id, now)?;
-        Ok((row, extras_visible(conn, &seen.row, seen.access)?))
+        flows::act(conn, actor, &id, action, version, rules, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 macro_rules! action_endpoint {
@@ -902,8 +926,8 @@ pub async fn triage(
     let body = body.into_inner()?;
     let id = id.into_inner();
     let sla = state.sla.clone();
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::triage(
+    let shown = audited(&state, &caller, true, move |conn, actor| {
+        flows::triage(
             conn,
             actor,
             &id,
@@ -916,11 +940,11 @@ pub async fn triage(
             version,
             &sla,
             now,
-        )?;
-        Ok((row.clone(), extras(conn, &row, None)?))
+        )?
+        .try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -949,12 +973,12 @@ pub async fn assign(
     let version = if_match(&req)?;
     let body = body.into_inner()?;
     let id = id.into_inner();
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::assign(conn, actor, &id, &body.assignee_id, version, now)?;
-        Ok((row.clone(), extras(conn, &row, None)?))
+    let shown = audited(&state, &caller, true, move |conn, actor| {
+        flows::assign(conn, actor, &id, &body.assignee_id, version, now)?
+            .try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[utoipa::path(
@@ -980,12 +1004,11 @@ pub async fn unassign(
     caller.require(CASE_ROLES)?;
     let version = if_match(&req)?;
     let id = id.into_inner();
-    let (row, count) = as_actor(&state, &caller, true, move |conn, actor| {
-        let row = flows::unassign(conn, actor, &id, version, now)?;
-        Ok((row.clone(), extras(conn, &row, None)?))
+    let shown = audited(&state, &caller, true, move |conn, actor| {
+        flows::unassign(conn, actor, &id, version, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, count)
+    respond(HttpResponse::Ok(), shown)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::api::requests::{as_actor, audited_read, extras_visible, respond};
+use crate::api::requests::{audited, respond, view};
+use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::deadlines::{ClockKind, EventKind, SlaState};
@@ -136,11 +137,12 @@ pub async fn events(
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let now = state.clock.now();
     let id = id.into_inner();
-    let rows = audited_read(&state, &caller, move |conn, actor| {
-        let (_, audit) = flows::read(conn, actor, &id, "sla_events.read", now)?;
-        Ok((store::sla::events_of(conn, &id)?, audit))
+    let rows = audited(&state, &caller, false, move |conn, actor| {
+        flows::read(conn, actor, &id, "sla_events.read", now)?
+            .try_map(|_| store::sla::events_of(conn, &id))
     })
-    .await?;
+    .await?
+    .into_inner();
     Ok(web::Json(
         rows.into_iter()
             .map(SlaEvent::from_row)
@@ -169,7 +171,7 @@ pub async fn acknowledge(
     let now = state.clock.now();
     let id = id.into_inner();
     let sla = state.sla.clone();
-    let (row, extras) = as_actor(&state, &caller, true, move |conn, actor| {
+    let shown = audited(&state, &caller, true, move |conn, actor| {
         let seen = flows::load_visible(conn, actor, &id, now)?;
         if seen.access != Access::Staff {
             return Err(ApiError::NotFound);
@@ -194,7 +196,7 @@ pub async fn acknowledge(
         if !store::sla::acknowledge(conn, &id, &actor.user_id, now)? {
             return Err(ApiError::conflict("the request is already acknowledged"));
         }
-        store::audit::append(
+        let recorded = store::audit::append(
             conn,
             Some(&actor.user_id),
             "request.acknowledged",
@@ -203,9 +205,9 @@ pub async fn acknowledge(
         )?;
         let mut row = seen.row;
         crate::sla::refresh(conn, &sla, &mut row, now)?;
-        let extras = extras_visible(conn, &row, seen.access)?;
-        Ok((row, extras))
+        let seen = flows::Seen { row, ..seen };
+        Ok(Audited::recorded(view(conn, seen)?, recorded))
     })
     .await?;
-    respond(HttpResponse::Ok(), row, extras)
+    respond(HttpResponse::Ok(), shown)
 }

@@ -192,6 +192,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log_requests (request_id, audit_id) {
+        request_id -> Text,
+        audit_id -> Text,
+    }
+}
+
+diesel::table! {
     triage_decisions (id) {
         id -> Text,
         request_id -> Text,
@@ -352,6 +359,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_log_requests -> audit_log (audit_id));
 diesel::joinable!(request_sla -> requests (request_id));
 diesel::joinable!(sla_events -> requests (request_id));
 diesel::joinable!(rota_shifts -> users (user_id));
@@ -384,6 +392,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_exclusions,
     break_glass_grants,
     audit_log,
+    audit_log_requests,
     safety_events,
     triage_decisions,
     request_sla,

@@ -19,6 +19,22 @@ pub struct GrantRow {
     pub expires_at: NaiveDateTime,
 }
 
+/// The ids of the requests `user_id` is excluded from, as a subquery: an
+/// excluded request is absent from every list, queue and report they read.
+pub type ExcludedIds = diesel::dsl::Select<
+    diesel::dsl::Filter<
+        request_exclusions::table,
+        diesel::dsl::Eq<request_exclusions::user_id, String>,
+    >,
+    request_exclusions::request_id,
+>;
+
+pub fn excluded_ids(user_id: &str) -> ExcludedIds {
+    request_exclusions::table
+        .filter(request_exclusions::user_id.eq(user_id.to_owned()))
+        .select(request_exclusions::request_id)
+}
+
 pub fn is_excluded(
     conn: &mut DbConnection,
     request_id: &str,
@@ -105,12 +121,9 @@ pub fn grants(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<GrantRow>, ApiError> {
-    let excluded = request_exclusions::table
-        .filter(request_exclusions::user_id.eq(reviewer.to_owned()))
-        .select(request_exclusions::request_id);
     let mut query = break_glass_grants::table
         .select(GrantRow::as_select())
-        .filter(break_glass_grants::request_id.ne_all(excluded))
+        .filter(break_glass_grants::request_id.ne_all(excluded_ids(reviewer)))
         .order(break_glass_grants::id.desc())
         .into_boxed();
     if let Some(after) = after {

@@ -11,6 +11,7 @@ use crate::domain::accounts::{Role, Skill};
 use crate::domain::assignment::Candidate;
 use crate::domain::lifecycle::Status;
 use crate::error::ApiError;
+use crate::store::access::excluded_ids;
 use crate::store::requests::RequestRow;
 
 /// Statuses in which a request counts against its assignee's load.
@@ -173,11 +174,6 @@ pub fn list(
             ))
         }};
     }
-    let excluded_for = |user_id: &str| {
-        request_exclusions::table
-            .filter(request_exclusions::user_id.eq(user_id.to_owned()))
-            .select(request_exclusions::request_id)
-    };
     match scope {
         QueueScope::Specialist { user_id, team_ids } => {
             // The lifecycle gives every assigned or awaiting request an
@@ -194,7 +190,7 @@ pub fn list(
                         .filter(requests::team_id.eq(team_id.clone()))
                         .filter(requests::status.eq(Status::Triaged.as_str()))
                         .filter(requests::assignee_id.is_null())
-                        .filter(requests::id.ne_all(excluded_for(user_id)))
+                        .filter(requests::id.ne_all(excluded_ids(user_id)))
                         .limit(limit)
                         .load(conn)?,
                 );
@@ -204,7 +200,7 @@ pub fn list(
                     .filter(requests::assignee_id.eq(user_id.clone()))
                     .filter(requests::status.eq_any(names(&HELD)))
                     .filter(requests::team_id.eq_any(team_ids.clone()))
-                    .filter(requests::id.ne_all(excluded_for(user_id)))
+                    .filter(requests::id.ne_all(excluded_ids(user_id)))
                     .limit(limit)
                     .load(conn)?,
             );
@@ -216,7 +212,7 @@ pub fn list(
         QueueScope::TeamFor { team_id, viewer } => Ok(queued!()
             .filter(requests::status.eq_any(names(&QUEUED)))
             .filter(requests::team_id.eq(team_id.clone()))
-            .filter(requests::id.ne_all(excluded_for(viewer)))
+            .filter(requests::id.ne_all(excluded_ids(viewer)))
             .limit(limit)
             .load(conn)?),
         QueueScope::Team(team_id) => Ok(queued!()
@@ -289,9 +285,16 @@ pub struct TeamSummaryRow {
     pub oldest_unassigned: Option<NaiveDateTime>,
 }
 
-pub fn team_summary(conn: &mut DbConnection, team_id: &str) -> Result<TeamSummaryRow, ApiError> {
+/// A team's summary as `viewer` may see it: without the requests they are
+/// excluded from.
+pub fn team_summary(
+    conn: &mut DbConnection,
+    team_id: &str,
+    viewer: &str,
+) -> Result<TeamSummaryRow, ApiError> {
     let counts: Vec<(Option<String>, String, i64)> = requests::table
         .filter(requests::team_id.eq(team_id))
+        .filter(requests::id.ne_all(excluded_ids(viewer)))
         .filter(requests::status.eq_any(names(&QUEUED)))
         .group_by((requests::priority, requests::status))
         .select((
@@ -302,6 +305,7 @@ pub fn team_summary(conn: &mut DbConnection, team_id: &str) -> Result<TeamSummar
         .load(conn)?;
     let oldest_unassigned: Option<NaiveDateTime> = requests::table
         .filter(requests::team_id.eq(team_id))
+        .filter(requests::id.ne_all(excluded_ids(viewer)))
         .filter(requests::status.eq(Status::Triaged.as_str()))
         .filter(requests::assignee_id.is_null())
         .select(diesel::dsl::min(requests::created_at))

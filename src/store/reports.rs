@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{request_sla, requests, sla_events};
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::store::access::excluded_ids;
 
 /// One triaged request's response-time facts, with the value the report
 /// groups it by.
@@ -40,13 +41,15 @@ pub enum FactGroup {
 const FACTS_PER_READ: i64 = 5_000;
 
 /// Feeds `each` the facts of the requests submitted in `[from, to)` that have
-/// been triaged, in submission order, a piece at a time, so a report over a
-/// year of requests never holds them all.
+/// been triaged, leaving out those `viewer` is excluded from, in submission
+/// order, a piece at a time, so a report over a year of requests never holds
+/// them all.
 pub fn each_fact(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
     group: FactGroup,
+    viewer: &str,
     mut each: impl FnMut(FactRow),
 ) -> Result<(), ApiError> {
     let mut after: Option<(NaiveDateTime, String)> = None;
@@ -59,6 +62,7 @@ pub fn each_fact(
             .inner_join(request_sla::table)
             .filter(requests::created_at.ge(start))
             .filter(requests::created_at.lt(to))
+            .filter(requests::id.ne_all(excluded_ids(viewer)))
             .into_boxed();
         if let Some((at, id)) = &after {
             query = query.filter(requests::created_at.gt(*at).or(requests::id.gt(id.clone())));
@@ -117,12 +121,14 @@ pub struct BreachRow {
     pub crossed_at: NaiveDateTime,
 }
 
-/// Deadlines missed in `[from, to)`, in order; a page after `after`
-/// (crossing time, event id) when `limit` is given.
+/// Deadlines missed in `[from, to)` on requests `viewer` is not excluded
+/// from, in order; a page after `after` (crossing time, event id) when
+/// `limit` is given.
 pub fn breaches(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
+    viewer: &str,
     after: Option<&(NaiveDateTime, String)>,
     limit: Option<i64>,
 ) -> Result<Vec<BreachRow>, ApiError> {
@@ -131,6 +137,7 @@ pub fn breaches(
         .filter(sla_events::kind.eq("breach"))
         .filter(sla_events::crossed_at.ge(from))
         .filter(sla_events::crossed_at.lt(to))
+        .filter(sla_events::request_id.ne_all(excluded_ids(viewer)))
         .select((
             sla_events::id,
             sla_events::request_id,

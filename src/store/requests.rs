@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
 use crate::db::schema::{
-    break_glass_grants, request_exclusions, request_pauses, request_sla, request_transitions,
-    requests,
+    break_glass_grants, request_pauses, request_sla, request_transitions, requests,
 };
 use crate::db::DbConnection;
 use crate::domain::lifecycle::Status;
 use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
+use crate::store::access::excluded_ids;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = requests)]
@@ -406,15 +406,10 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<RequestRow>, ApiError> {
     let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
-    let excluded_for = |user_id: &str| {
-        request_exclusions::table
-            .filter(request_exclusions::user_id.eq(user_id.to_owned()))
-            .select(request_exclusions::request_id)
-    };
     query = match visibility {
         Visibility::Requester(user_id) => query.filter(requests::requester_id.eq(user_id.clone())),
         Visibility::Coordinator(user_id) => {
-            query.filter(requests::id.ne_all(excluded_for(user_id)))
+            query.filter(requests::id.ne_all(excluded_ids(user_id)))
         }
         Visibility::Specialist {
             user_id,
@@ -432,7 +427,7 @@ pub fn list(
                         .or(requests::assignee_id.eq(user_id.clone()))
                         .or(requests::id.eq_any(glass)),
                 )
-                .filter(requests::id.ne_all(excluded_for(user_id)))
+                .filter(requests::id.ne_all(excluded_ids(user_id)))
         }
     };
     if let Some(v) = &filter.status {

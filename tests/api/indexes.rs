@@ -77,6 +77,13 @@ fn queue_list_and_audit_queries_use_their_indexes() {
             "audit_log_request_idx",
         ),
         (
+            "the list pages that showed a request",
+            "SELECT audit_log.id FROM audit_log_requests \
+             JOIN audit_log ON audit_log.id = audit_log_requests.audit_id \
+             WHERE audit_log_requests.request_id = 'a' ORDER BY audit_log_requests.audit_id LIMIT 26",
+            "audit_log_requests_idx",
+        ),
+        (
             "a request's messages",
             "SELECT id FROM messages WHERE request_id = 'a' ORDER BY id LIMIT 26",
             "messages_request_idx",

@@ -1396,3 +1396,146 @@ async fn admins_read_the_audit_trail_without_case_attributes() {
         "coordinators see case attributes"
     );
 }
+
+impl Unit {
+    /// The trail rows of `action` by `actor_id` on request `id`.
+    async fn rows_of(&self, id: &str, action: &str, actor_id: &str) -> Vec<Value> {
+        self.audit_actions(id)
+            .await
+            .into_iter()
+            .filter(|(a, e)| a == action && e["actor_id"] == actor_id)
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// A submitted request triaged into the team's queue, unassigned.
+    async fn queued(&self) -> String {
+        let id = self.submit().await["id"].as_str().unwrap().to_owned();
+        let triage = self
+            .app
+            .post(
+                &format!("/api/v1/requests/{id}/triage"),
+                Some(&self.coordinator),
+                json!({"priority": "P3", "team_id": self.team}),
+            )
+            .await;
+        assert_eq!(triage.status, StatusCode::OK, "{}", triage.body);
+        id
+    }
+}
+
+#[tokio::test]
+async fn reading_a_requests_triage_history_is_on_its_trail() {
+    let u = unit().await;
+    let id = u.assigned().await;
+    for token in [&u.coordinator, &u.specialist] {
+        let history = u
+            .app
+            .get(&format!("/api/v1/requests/{id}/triage"), Some(token))
+            .await;
+        assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    }
+    assert_eq!(
+        u.rows_of(&id, "triage.read", &u.coordinator_id).await.len(),
+        1
+    );
+    assert_eq!(
+        u.rows_of(&id, "triage.read", &u.specialist_id).await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_edit_that_changes_nothing_is_on_the_trail_as_a_read_of_the_request() {
+    let u = unit().await;
+    let id = u.assigned().await;
+    let path = format!("/api/v1/requests/{id}");
+    let version = u.app.get(&path, Some(&u.practitioner)).await.body["version"].clone();
+    let empty = u
+        .app
+        .client
+        .patch(format!("{}{path}", u.app.address))
+        .bearer_auth(&u.coordinator)
+        .header("If-Match", format!("\"{version}\""))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let empty = read(empty).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert_eq!(empty.body["description"], submission()["description"]);
+    assert_eq!(empty.body["version"], version, "nothing changed");
+    let reads = u.rows_of(&id, "request.read", &u.coordinator_id).await;
+    assert_eq!(reads.len(), 1, "the coordinator was shown the request");
+    assert!(u
+        .rows_of(&id, "request.updated", &u.coordinator_id)
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn claiming_a_request_one_already_holds_is_on_the_trail_as_a_read() {
+    let u = unit().await;
+    let id = u.assigned().await;
+    let again = u
+        .app
+        .post(
+            &format!("/api/v1/requests/{id}/claim"),
+            Some(&u.specialist),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["assignee_id"], u.specialist_id.as_str());
+    assert_eq!(
+        u.rows_of(&id, "request.read", &u.specialist_id).await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_staff_list_page_is_one_trail_row_naming_every_request_it_showed() {
+    let u = unit().await;
+    let first = u.queued().await;
+    let second = u.queued().await;
+    for (path, token) in [
+        ("/api/v1/requests", &u.coordinator),
+        ("/api/v1/queue", &u.specialist),
+        ("/api/v1/requests", &u.practitioner),
+    ] {
+        let page = u.app.get(path, Some(token)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert_eq!(page.body["items"].as_array().unwrap().len(), 2, "{path}");
+    }
+    for (action, actor_id) in [
+        ("requests.listed", &u.coordinator_id),
+        ("queue.listed", &u.specialist_id),
+    ] {
+        let on_first = u.rows_of(&first, action, actor_id).await;
+        let on_second = u.rows_of(&second, action, actor_id).await;
+        assert_eq!(on_first.len(), 1, "{action}");
+        assert_eq!(on_first, on_second, "one row for the page");
+        let ids = on_first[0]["details"]["request_ids"].as_array().unwrap();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&json!(first)) && ids.contains(&json!(second)));
+    }
+    let audit = u.audit_actions(&first).await;
+    assert!(
+        !audit
+            .iter()
+            .any(|(a, e)| a.ends_with(".listed") && e["actor_id"] == u.practitioner_id),
+        "a requester's own list is not audited"
+    );
+    let for_admin = u
+        .app
+        .get("/api/v1/audit?action=queue.listed", Some(&u.admin))
+        .await;
+    assert_eq!(for_admin.status, StatusCode::OK, "{}", for_admin.body);
+    assert_eq!(
+        for_admin.body["items"][0]["details"]["request_ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "admins see which requests a page showed: ids, not case content"
+    );
+}

@@ -847,3 +847,160 @@ async fn a_broken_policy_file_stops_start_up_naming_the_setting() {
         "{error}"
     );
 }
+
+impl Unit {
+    /// A report as `token` reads it, in JSON or (with `csv`) as CSV text.
+    async fn report_as(&self, path: &str, token: &str, csv: bool) -> String {
+        let mut request = self
+            .app
+            .client
+            .get(format!("{}/api/v1/reports/{path}", self.app.address))
+            .bearer_auth(token);
+        if csv {
+            request = request.header("Accept", "text/csv");
+        }
+        let reply = request.send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        reply.text().await.unwrap()
+    }
+
+    /// Requests in the team's queue summary as `token` reads it.
+    async fn summary_count(&self, token: &str) -> i64 {
+        let reply = self.app.get("/api/v1/queue/summary", Some(token)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let team = reply
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["team_id"] == self.team.as_str())
+            .unwrap()
+            .clone();
+        team["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["count"].as_i64().unwrap())
+            .sum()
+    }
+}
+
+/// The CSV cell under `column` in each data row.
+fn csv_column(text: &str, column: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let i = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("no column {column} in {text}"));
+    reader.records().map(|r| r.unwrap()[i].to_owned()).collect()
+}
+
+#[tokio::test]
+async fn an_excluded_coordinator_finds_no_trace_of_the_request_in_reports_or_the_queue_summary() {
+    let unit = walk_unit().await;
+    let kit = unit
+        .app
+        .create_user(
+            &unit.admin,
+            json!({"email": "kit@unit.test", "display_name": "Kit", "role": "coordinator",
+                   "password": PASSWORD, "team_ids": [unit.team], "available": true}),
+        )
+        .await;
+    let (kit_token, _) = unit.app.sign_in("kit@unit.test", PASSWORD).await;
+    let hidden = unit.triaged("P1").await;
+    let shown = unit.triaged("P1").await;
+    let excluded = unit
+        .app
+        .post(
+            &format!("/api/v1/requests/{hidden}/exclusions"),
+            Some(&unit.coordinator),
+            json!({"user_id": kit["id"]}),
+        )
+        .await;
+    assert_eq!(excluded.status, StatusCode::NO_CONTENT, "{}", excluded.body);
+    let hidden_ref = unit.detail(&hidden).await["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    unit.set_time(0, 16, 0);
+    unit.tick().await;
+    assert_eq!(
+        unit.app
+            .get(&format!("/api/v1/requests/{hidden}"), Some(&kit_token))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let breaches = "sla-breaches?from=2026-11-30&to=2026-11-30";
+    let ids = |json: &str| -> Vec<String> {
+        let page: Value = serde_json::from_str(json).unwrap();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["request_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let everyone = ids(&unit.report_as(breaches, &unit.coordinator, false).await);
+    assert!(everyone.contains(&hidden) && everyone.contains(&shown));
+    let json = unit.report_as(breaches, &kit_token, false).await;
+    assert!(ids(&json).iter().all(|id| *id == shown), "{json}");
+    assert!(!json.contains(&hidden_ref), "{json}");
+    let csv = unit.report_as(breaches, &kit_token, true).await;
+    assert!(csv_column(&csv, "request_id").iter().all(|id| *id == shown));
+    assert!(
+        !csv.contains(&hidden) && !csv.contains(&hidden_ref),
+        "{csv}"
+    );
+
+    let times = "response-times?from=2026-11-30&to=2026-11-30";
+    let total =
+        |json: String| serde_json::from_str::<Value>(&json).unwrap()["total"]["requests"].clone();
+    assert_eq!(
+        total(unit.report_as(times, &unit.coordinator, false).await),
+        2
+    );
+    assert_eq!(total(unit.report_as(times, &kit_token, false).await), 1);
+    let csv = unit.report_as(times, &kit_token, true).await;
+    assert_eq!(csv_column(&csv, "requests"), ["1", "1"], "P1 and total");
+
+    assert_eq!(unit.summary_count(&unit.coordinator).await, 2);
+    assert_eq!(unit.summary_count(&kit_token).await, 1);
+}
+
+#[tokio::test]
+async fn admins_read_breaches_as_references_and_figures_without_category_or_region() {
+    let unit = walk_unit().await;
+    let id = unit.triaged("P1").await;
+    unit.set_time(0, 16, 0);
+    unit.tick().await;
+    let breaches = "sla-breaches?from=2026-11-30&to=2026-11-30";
+
+    let staff: Value =
+        serde_json::from_str(&unit.report_as(breaches, &unit.coordinator, false).await).unwrap();
+    assert_eq!(staff["items"][0]["category"], "child_criminal_exploitation");
+    assert!(staff["items"][0]["region"].is_string());
+
+    let admin: Value =
+        serde_json::from_str(&unit.report_as(breaches, &unit.admin, false).await).unwrap();
+    let item = &admin["items"][0];
+    assert_eq!(item["request_id"], id.as_str());
+    assert!(item["reference"].as_str().unwrap().starts_with("NRU-"));
+    assert_eq!(item["category"], Value::Null);
+    assert_eq!(item["region"], Value::Null);
+
+    let csv = unit.report_as(breaches, &unit.admin, true).await;
+    assert_eq!(csv_column(&csv, "request_id")[0], id);
+    assert!(csv_column(&csv, "reference")[0].starts_with("NRU-"));
+    assert!(
+        csv_column(&csv, "category").iter().all(String::is_empty),
+        "{csv}"
+    );
+    assert!(
+        csv_column(&csv, "region").iter().all(String::is_empty),
+        "{csv}"
+    );
+}
