@@ -288,6 +288,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        priority -> Integer,
     }
 }
 
@@ -349,6 +350,7 @@ diesel::table! {
         response_status -> Nullable<Integer>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        priority -> Integer,
     }
 }
 
