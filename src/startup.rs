@@ -243,8 +243,13 @@ impl Application {
             "rate_limit_upkeep",
             std::time::Duration::from_secs(60),
             move || {
-                limits.forget_idle();
-                std::future::ready(Ok(Pass::Done))
+                // The work goes inside the future, which the supervisor runs
+                // as a task of its own.
+                let limits = limits.clone();
+                async move {
+                    limits.forget_idle();
+                    Ok(Pass::Done)
+                }
             },
         );
         let jobs = [

@@ -340,23 +340,28 @@ async fn poll_jobs(unit: &Unit, status: StatusCode, within: Duration) -> Reply {
     }
 }
 
-/// The drain rate to a local SMTP server (docs/benchmarks.md):
+/// The drain rate to a local SMTP server at three concurrencies
+/// (docs/benchmarks.md):
 /// `cargo test --test api drain_rate -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore = "a measurement, run by hand"]
 async fn drain_rate_to_a_local_smtp_server() {
-    let smtp = SmtpServer::start();
-    let unit = unit_mailing_to(&smtp, |s| s.email.worker_interval_seconds = 3600).await;
-    let count = 3000;
-    routine_backlog(&unit, count).await;
-    let started = Instant::now();
-    let sent = unit.app.mailer.deliver_due().await.unwrap();
-    let took = started.elapsed().as_secs_f64();
-    assert_eq!(sent, count);
-    println!(
-        "drained {count} emails in {took:.1} s: {:.0} emails/s (concurrency {}, batch {})",
-        count as f64 / took,
-        unit.app.settings.email.concurrency,
-        unit.app.settings.email.batch_size
-    );
+    let count = 1000;
+    for concurrency in [1, 4, 16] {
+        let smtp = SmtpServer::start();
+        let unit = unit_mailing_to(&smtp, |s| {
+            s.email.worker_interval_seconds = 3600;
+            s.email.concurrency = concurrency;
+        })
+        .await;
+        routine_backlog(&unit, count).await;
+        let started = Instant::now();
+        let sent = unit.app.mailer.deliver_due().await.unwrap();
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(sent, count);
+        println!(
+            "concurrency {concurrency}: {count} emails in {took:.1} s, {:.0} emails/s",
+            count as f64 / took
+        );
+    }
 }
