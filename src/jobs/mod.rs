@@ -69,10 +69,6 @@ impl Job {
         self.stale_after = self.stale_after.max(longest);
         self
     }
-
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
 }
 
 /// When each job last completed a run, shared by the supervisor and the

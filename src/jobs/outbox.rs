@@ -158,3 +158,142 @@ pub async fn drain<O: Outbox>(outbox: &O) -> Result<usize, ApiError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// A row: its lane, its number, and whether trying it panics.
+    type Row = (&'static str, u32, bool);
+
+    /// An outbox held in memory, recording what happened to each row.
+    #[derive(Clone)]
+    struct Memory {
+        due: Arc<Mutex<Vec<Row>>>,
+        delivered: Arc<Mutex<Vec<Row>>>,
+        buried: Arc<Mutex<Vec<(Row, String)>>>,
+        batch: usize,
+        concurrency: usize,
+        running: Arc<AtomicUsize>,
+        most_at_once: Arc<AtomicUsize>,
+    }
+
+    impl Memory {
+        fn new(rows: Vec<Row>, batch: usize, concurrency: usize) -> Memory {
+            Memory {
+                due: Arc::new(Mutex::new(rows)),
+                delivered: Arc::default(),
+                buried: Arc::default(),
+                batch,
+                concurrency,
+                running: Arc::default(),
+                most_at_once: Arc::default(),
+            }
+        }
+    }
+
+    impl Outbox for Memory {
+        type Row = Row;
+
+        fn batch_size(&self) -> usize {
+            self.batch
+        }
+
+        fn concurrency(&self) -> usize {
+            self.concurrency
+        }
+
+        fn lane(row: &Row) -> &str {
+            row.0
+        }
+
+        async fn claim(&self) -> Result<Vec<Row>, ApiError> {
+            let mut due = self.due.lock().unwrap();
+            let take = due.len().min(self.batch);
+            Ok(due.drain(..take).collect())
+        }
+
+        async fn deliver(&self, row: Row) -> Result<bool, ApiError> {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_at_once.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            assert!(!row.2, "row {} cannot be encoded", row.1);
+            self.delivered.lock().unwrap().push(row);
+            Ok(true)
+        }
+
+        async fn bury(&self, row: Row, reason: String) -> Result<(), ApiError> {
+            self.buried.lock().unwrap().push((row, reason));
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_row_whose_attempt_panics_is_buried_alone_and_the_others_are_delivered() {
+        let rows = vec![
+            ("a", 1, false),
+            ("b", 2, true),
+            ("c", 3, false),
+            ("b", 4, false),
+        ];
+        let outbox = Memory::new(rows, 20, 4);
+        let batch = deliver_batch(&outbox).await.unwrap();
+        assert_eq!(
+            batch,
+            Batch {
+                delivered: 3,
+                more_due: false
+            }
+        );
+        let buried = outbox.buried.lock().unwrap().clone();
+        assert_eq!(buried.len(), 1);
+        assert_eq!(buried[0].0, ("b", 2, true));
+        assert_eq!(buried[0].1, "failed unexpectedly: row 2 cannot be encoded");
+        let mut delivered: Vec<u32> = outbox
+            .delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.1)
+            .collect();
+        delivered.sort_unstable();
+        assert_eq!(
+            delivered,
+            [1, 3, 4],
+            "row 4 follows the buried row in its lane"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_lane_goes_in_claim_order_and_no_more_lanes_than_the_concurrency_run_at_once() {
+        let mut rows = Vec::new();
+        for n in 0..12 {
+            rows.push((["x", "y", "z", "w", "v", "u"][n % 6], n as u32, false));
+        }
+        let outbox = Memory::new(rows, 20, 3);
+        deliver_batch(&outbox).await.unwrap();
+        assert_eq!(outbox.most_at_once.load(Ordering::SeqCst), 3);
+        let delivered = outbox.delivered.lock().unwrap().clone();
+        let lane_x: Vec<u32> = delivered
+            .iter()
+            .filter(|r| r.0 == "x")
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(lane_x, [0, 6]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn draining_leases_batch_after_batch_until_none_are_due() {
+        let rows = (0..45).map(|n| ("lane", n, false)).collect::<Vec<_>>();
+        let outbox = Memory::new(rows, 20, 4);
+        let first = deliver_batch(&outbox).await.unwrap();
+        assert!(first.more_due, "a full batch suggests more are due");
+        assert_eq!(first.pass(), Pass::MoreDue);
+        assert_eq!(drain(&outbox).await.unwrap(), 25);
+        assert!(outbox.due.lock().unwrap().is_empty());
+    }
+}
