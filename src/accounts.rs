@@ -4,7 +4,8 @@
 
 use crate::db::DbConnection;
 use crate::domain::accounts::{
-    normalise_email, profile_problems, Organisation, ProfileShape, Region, Role, Skill,
+    display_name_problem, normalise_email, profile_problems, Organisation, ProfileShape, Region,
+    Role, Skill,
 };
 use crate::error::{ApiError, FieldError};
 use crate::store::users::{UserChanges, UserRecord, UserRow};
@@ -37,8 +38,19 @@ pub struct AccountChanges {
     pub max_open_requests: Option<Option<i32>>,
 }
 
-fn check_shape(role: Role, shape: &ProfileShape) -> Result<(), ApiError> {
-    let problems = profile_problems(role, shape);
+/// Checks the profile against the role and, when it is being set, the
+/// display name (it ends up in email headers), naming every bad field.
+/// Every way of creating or renaming someone (API, CLI, bootstrap, demo
+/// seed) comes through here.
+fn check_profile(
+    role: Role,
+    shape: &ProfileShape,
+    display_name: Option<&str>,
+) -> Result<(), ApiError> {
+    let mut problems = profile_problems(role, shape);
+    if let Some(problem) = display_name.and_then(display_name_problem) {
+        problems.insert(0, ("display_name", problem));
+    }
     if problems.is_empty() {
         return Ok(());
     }
@@ -74,7 +86,7 @@ pub fn create(
     account: &NewAccount,
     password_hash: String,
 ) -> Result<UserRecord, ApiError> {
-    check_shape(
+    check_profile(
         account.role,
         &ProfileShape {
             has_organisation: account.organisation.is_some(),
@@ -84,6 +96,7 @@ pub fn create(
             has_load_limit: account.max_open_requests.is_some(),
             available: account.available,
         },
+        Some(&account.display_name),
     )?;
     let team_ids = dedup(&account.team_ids);
     check_teams_exist(conn, &team_ids)?;
@@ -149,7 +162,7 @@ pub fn update(
     let max_open_requests = changes
         .max_open_requests
         .unwrap_or(current.row.max_open_requests);
-    check_shape(
+    check_profile(
         role,
         &ProfileShape {
             has_organisation: organisation.is_some(),
@@ -159,6 +172,7 @@ pub fn update(
             has_load_limit: max_open_requests.is_some(),
             available,
         },
+        changes.display_name.as_deref(),
     )?;
     if changes.team_ids.is_some() {
         check_teams_exist(conn, &team_ids)?;

@@ -81,6 +81,8 @@ pub struct WebhookSettings {
     pub retry_max_seconds: i64,
     pub worker_interval_seconds: i64,
     pub batch_size: i64,
+    /// Deliveries sent at once by each replica.
+    pub concurrency: i64,
     pub lease_seconds: i64,
 }
 
@@ -157,6 +159,8 @@ pub struct EmailSettings {
     pub retry_max_seconds: i64,
     pub worker_interval_seconds: i64,
     pub batch_size: i64,
+    /// Emails sent to the relay at once by each replica.
+    pub concurrency: i64,
     pub lease_seconds: i64,
     /// Routine events switched off for everyone.
     pub disabled_events: Vec<crate::domain::notifications::EmailEvent>,
@@ -495,6 +499,7 @@ impl Settings {
                 3600,
             ),
             ("email.batch_size", self.email.batch_size, 1, 1000),
+            ("email.concurrency", self.email.concurrency, 1, 64),
             (
                 "email.lease_seconds",
                 self.email.lease_seconds,
@@ -538,6 +543,7 @@ impl Settings {
                 3600,
             ),
             ("webhooks.batch_size", self.webhooks.batch_size, 1, 1000),
+            ("webhooks.concurrency", self.webhooks.concurrency, 1, 64),
             (
                 "webhooks.lease_seconds",
                 self.webhooks.lease_seconds,

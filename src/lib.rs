@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod integrations;
+pub mod jobs;
 pub mod metrics;
 pub mod notify;
 pub mod requests;

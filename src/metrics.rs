@@ -5,9 +5,11 @@
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use chrono::NaiveDateTime;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
+use crate::jobs::JobStatus;
 use crate::store::metrics::Snapshot;
 
 /// One registry per application, so several can run in one process.
@@ -26,6 +28,8 @@ pub struct Metrics {
     webhooks: IntGaugeVec,
     webhooks_oldest_pending_age: IntGauge,
     delivery: Histogram,
+    job_failures: IntCounterVec,
+    job_age: IntGaugeVec,
 }
 
 fn gauge_vec(
@@ -110,6 +114,24 @@ impl Metrics {
                 "webhook_oldest_pending_age_seconds",
                 "Age of the oldest webhook delivery waiting to be sent",
             )?,
+            job_failures: {
+                let counter = IntCounterVec::new(
+                    Opts::new(
+                        "job_failures_total",
+                        "Background job runs that failed (cause=error) or panicked (cause=panic); the job runs again after a short back-off",
+                    )
+                    .namespace("nru"),
+                    &["job", "cause"],
+                )?;
+                registry.register(Box::new(counter.clone()))?;
+                counter
+            },
+            job_age: gauge_vec(
+                &registry,
+                "job_last_success_age_seconds",
+                "Seconds since each background job last completed a run (since start-up, before its first)",
+                &["job"],
+            )?,
             delivery: {
                 let histogram = Histogram::with_opts(
                     HistogramOpts::new(
@@ -138,13 +160,23 @@ impl Metrics {
         self.delivery.observe(seconds);
     }
 
+    /// Counts a run of `job` that failed or panicked (`cause`).
+    pub fn job_failed(&self, job: &str, cause: &str) {
+        self.job_failures.with_label_values(&[job, cause]).inc();
+    }
+
     /// The text exposition of every metric after taking in the snapshot.
     pub fn render(
         &self,
         snapshot: &Snapshot,
         pools: &[(&str, diesel::r2d2::State)],
+        jobs: &[JobStatus],
         now: NaiveDateTime,
     ) -> anyhow::Result<Vec<u8>> {
+        for job in jobs {
+            let age = i64::try_from(job.age.as_secs()).unwrap_or(i64::MAX);
+            self.job_age.with_label_values(&[job.name]).set(age);
+        }
         self.open_requests.reset();
         for (status, priority, count) in &snapshot.open {
             self.open_requests
@@ -199,6 +231,11 @@ impl Metrics {
                 .with_label_values(&[pool, "in_use"])
                 .set(in_use);
         }
+        self.encode()
+    }
+
+    /// The text exposition of every metric as it stands.
+    pub(crate) fn encode(&self) -> anyhow::Result<Vec<u8>> {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         Ok(out)

@@ -162,8 +162,15 @@ impl RetentionJob {
         Ok(())
     }
 
-    /// Runs every `retention.interval_seconds` until the task is dropped.
-    pub async fn run(self) {
-        crate::notify::every(self.interval_seconds, "retention", || self.tick()).await;
+    /// The supervised job: a tick every `retention.interval_seconds`.
+    pub fn job(self) -> crate::jobs::Job {
+        let interval = std::time::Duration::from_secs(self.interval_seconds.unsigned_abs());
+        crate::jobs::Job::new("retention", interval, move || {
+            let job = self.clone();
+            async move {
+                job.tick().await?;
+                Ok(crate::jobs::Pass::Done)
+            }
+        })
     }
 }

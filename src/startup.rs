@@ -27,6 +27,7 @@ use crate::db::Db;
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
+use crate::jobs::{supervise, Job, JobHealth, Pass};
 use crate::metrics::Metrics;
 use crate::notify::mailer::Mailer;
 use crate::retention::RetentionJob;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub webhook_reach: Reach,
     /// Request budgets per caller and per address, and who the address is.
     pub limits: Arc<RateLimits>,
+    /// When each background job last completed a run.
+    pub jobs: JobHealth,
     pub openapi_yaml: String,
 }
 
@@ -62,6 +65,8 @@ pub struct Application {
     retention: RetentionJob,
     audit_writer: AuditWriter,
     limits: Arc<RateLimits>,
+    metrics: Metrics,
+    jobs: JobHealth,
 }
 
 /// The response-time monitor: on each tick it records the warning points,
@@ -79,23 +84,21 @@ impl SlaMonitor {
         crate::sla::monitor_tick(&self.db, self.policies.clone(), self.clock.now()).await
     }
 
-    /// Ticks every interval until the task is dropped; a failed tick is
-    /// logged and the next one tries again.
-    async fn run(self) {
-        // The first tick waits a whole interval: start-up has just migrated.
-        let mut every =
-            tokio::time::interval_at(tokio::time::Instant::now() + self.interval, self.interval);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match self.tick().await {
-                Ok(events) if !events.is_empty() => {
+    /// The supervised job: a tick every interval, the first after one
+    /// whole interval (start-up has just migrated).
+    fn job(self) -> Job {
+        let interval = self.interval;
+        Job::new("sla_monitor", interval, move || {
+            let monitor = self.clone();
+            async move {
+                let events = monitor.tick().await?;
+                if !events.is_empty() {
                     tracing::info!(recorded = events.len(), "sla events recorded");
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "sla monitor tick failed"),
+                Ok(Pass::Done)
             }
-        }
+        })
+        .first_run_after(interval)
     }
 }
 
@@ -158,6 +161,7 @@ impl Application {
             settings.server.trusted_proxy_networks()?,
         ));
         let origins = settings.server.cors_allowed_origins.clone();
+        let jobs = JobHealth::default();
         let state = web::Data::new(AppState {
             db,
             audit,
@@ -169,7 +173,8 @@ impl Application {
             triage: Arc::new(triage),
             sla,
             clock,
-            metrics,
+            metrics: metrics.clone(),
+            jobs: jobs.clone(),
             openapi_yaml: api::doc::openapi_yaml(),
         });
         let server = HttpServer::new(move || {
@@ -203,6 +208,8 @@ impl Application {
             retention,
             audit_writer,
             limits,
+            metrics,
+            jobs,
         })
     }
 
@@ -227,21 +234,35 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown
-    /// timeout to finish. The background work — SLA monitor, mailer,
-    /// webhook sender, retention job, rate-limit upkeep — runs alongside
-    /// and stops with it.
+    /// timeout to finish. The background jobs — SLA monitor, mailer,
+    /// webhook sender, retention, rate-limit upkeep — run alongside under
+    /// one supervisor each (`crate::jobs`) and stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let limits = self.limits;
-        let background = [
-            tokio::spawn(self.monitor.run()),
-            tokio::spawn(self.mailer.run()),
-            tokio::spawn(self.dispatcher.run()),
-            tokio::spawn(self.retention.run()),
-            tokio::spawn(crate::notify::every(60, "rate limit upkeep", move || {
-                limits.forget_idle();
-                std::future::ready(Ok::<(), ApiError>(()))
-            })),
+        let upkeep = Job::new(
+            "rate_limit_upkeep",
+            std::time::Duration::from_secs(60),
+            move || {
+                // The work goes inside the future, which the supervisor runs
+                // as a task of its own.
+                let limits = limits.clone();
+                async move {
+                    limits.forget_idle();
+                    Ok(Pass::Done)
+                }
+            },
+        );
+        let jobs = [
+            self.monitor.job(),
+            self.mailer.job(),
+            self.dispatcher.job(),
+            self.retention.job(),
+            upkeep,
         ];
+        let background: Vec<_> = jobs
+            .into_iter()
+            .map(|job| tokio::spawn(supervise(job, self.jobs.clone(), self.metrics.clone())))
+            .collect();
         // Ends by itself once the server has stopped and its handles are gone.
         tokio::spawn(self.audit_writer.run());
         let served = self.server.await;

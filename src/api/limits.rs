@@ -22,7 +22,7 @@ use crate::startup::AppState;
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Paths load balancers and monitoring poll; they are never limited.
-const UNLIMITED_PATHS: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+const UNLIMITED_PATHS: [&str; 4] = ["/healthz", "/healthz/jobs", "/readyz", "/metrics"];
 
 /// The two budgets, each keyed; held in memory by each replica.
 pub struct RateLimits {

@@ -63,6 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ))
     .service(resource("/readyz", "GET", vec![web::get().to(ops::readyz)]))
     .service(resource(
+        "/healthz/jobs",
+        "GET",
+        vec![web::get().to(ops::jobs)],
+    ))
+    .service(resource(
         "/metrics",
         "GET",
         vec![web::get().to(ops::metrics)],

@@ -38,6 +38,58 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
     Ok(web::Json(Health { status: "ready" }))
 }
 
+/// One background job as `/healthz/jobs` reports it.
+#[derive(Debug, Serialize)]
+pub struct JobHealth {
+    pub name: &'static str,
+    /// Seconds since its last completed run (since start-up, before the first).
+    pub last_success_age_seconds: u64,
+    pub stale: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobsHealth {
+    pub status: &'static str,
+    pub jobs: Vec<JobHealth>,
+}
+
+/// Whether this replica's background jobs (SLA monitor, mailer, webhook
+/// sender, retention, rate-limit upkeep) complete their runs: 200 with
+/// each job's age, or 503 problem+json naming each job that has not
+/// completed a run within its allowance. Kept apart from `/readyz` on
+/// purpose: a stalled job must raise an alert, not take the API out of the
+/// load balancer, where it still takes requests whose emails wait safely
+/// in the outbox (docs/operations.md).
+pub async fn jobs(state: web::Data<AppState>) -> Result<web::Json<JobsHealth>, ApiError> {
+    let jobs: Vec<JobHealth> = state
+        .jobs
+        .report(tokio::time::Instant::now())
+        .into_iter()
+        .map(|job| JobHealth {
+            name: job.name,
+            last_success_age_seconds: job.age.as_secs(),
+            stale: job.stale,
+        })
+        .collect();
+    let stale: Vec<String> = jobs
+        .iter()
+        .filter(|job| job.stale)
+        .map(|job| {
+            format!(
+                "{} (last completed a run {} s ago)",
+                job.name, job.last_success_age_seconds
+            )
+        })
+        .collect();
+    if !stale.is_empty() {
+        return Err(ApiError::Unavailable(format!(
+            "background job not completing its runs: {}",
+            stale.join(", ")
+        )));
+    }
+    Ok(web::Json(JobsHealth { status: "ok", jobs }))
+}
+
 pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml")
@@ -68,7 +120,12 @@ pub async fn metrics(
     let snapshot = state.db.read(crate::store::metrics::snapshot).await?;
     let body = state
         .metrics
-        .render(&snapshot, &state.db.pool_states(), state.clock.now())
+        .render(
+            &snapshot,
+            &state.db.pool_states(),
+            &state.jobs.report(tokio::time::Instant::now()),
+            state.clock.now(),
+        )
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)

@@ -295,6 +295,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        priority -> Integer,
     }
 }
 
@@ -356,6 +357,7 @@ diesel::table! {
         response_status -> Nullable<Integer>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        priority -> Integer,
     }
 }
 

@@ -121,6 +121,16 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// What is wrong with a display name, if anything: it goes into email
+/// headers, where a line break would start a new header (and breaks the
+/// mail library), so control characters and line separators are refused.
+pub fn display_name_problem(name: &str) -> Option<String> {
+    let breaks_lines = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    name.chars()
+        .any(breaks_lines)
+        .then(|| "must not contain control characters such as line breaks".to_owned())
+}
+
 /// Password rules beyond hashing: a minimum length counted in characters and
 /// an upper bound that keeps hashing cheap to refuse.
 pub fn password_problem(password: &str) -> Option<String> {
@@ -234,6 +244,31 @@ mod tests {
     #[test]
     fn emails_compare_case_insensitively() {
         assert_eq!(normalise_email("  Alice@Example.ORG "), "alice@example.org");
+    }
+
+    #[test]
+    fn display_names_with_control_characters_or_line_breaks_are_refused() {
+        for bad in [
+            "Eve\r\nBcc: attacker@evil.example",
+            "Eve\nSmith",
+            "Eve\rSmith",
+            "Tab\tbed",
+            "Bell\u{7}",
+            "Nul\u{0}",
+            "Del\u{7f}",
+            "Next line\u{85}",
+            "Line\u{2028}separator",
+        ] {
+            assert!(display_name_problem(bad).is_some(), "{bad:?}");
+        }
+        for good in [
+            "Eve Smith",
+            "Zoë O'Brien-Ngũgĩ",
+            "李小龍",
+            "Dr. A. B. (Duty)",
+        ] {
+            assert_eq!(display_name_problem(good), None, "{good:?}");
+        }
     }
 
     #[test]

@@ -129,6 +129,11 @@ impl WebhookEvent {
     pub fn parse(value: &str) -> Option<WebhookEvent> {
         WebhookEvent::ALL.into_iter().find(|e| e.as_str() == value)
     }
+
+    /// A missed deadline goes out before routine deliveries, as its email does.
+    pub fn is_safety_critical(self) -> bool {
+        self == WebhookEvent::RequestSlaBreached
+    }
 }
 
 /// Whether an address is on the public internet. Loopback, private,

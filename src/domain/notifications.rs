@@ -18,6 +18,19 @@ text_enum!(
     }
 );
 
+/// Outbox claim order, lowest first: what protects a child is claimed
+/// before any routine row, however long the backlog.
+pub const SAFETY_CRITICAL_FIRST: i32 = 0;
+pub const ROUTINE: i32 = 1;
+
+pub fn outbox_priority(safety_critical: bool) -> i32 {
+    if safety_critical {
+        SAFETY_CRITICAL_FIRST
+    } else {
+        ROUTINE
+    }
+}
+
 impl EmailEvent {
     /// Immediate risk, escalation and missed deadlines reach people however
     /// they have set their preferences or the unit its configuration.
@@ -51,6 +64,19 @@ mod tests {
             .map(|e| e.as_str())
             .collect();
         assert_eq!(critical, ["sla_breach", "immediate_risk", "escalation"]);
+    }
+
+    #[test]
+    fn safety_critical_emails_are_claimed_before_routine_ones() {
+        assert!(outbox_priority(true) < outbox_priority(false));
+        assert_eq!(
+            outbox_priority(EmailEvent::ImmediateRisk.is_safety_critical()),
+            SAFETY_CRITICAL_FIRST
+        );
+        assert_eq!(
+            outbox_priority(EmailEvent::RequestReceived.is_safety_critical()),
+            ROUTINE
+        );
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! through the configured transport (SMTP, or `.eml` files for local use)
 //! and records the outcome; failures are retried with back-off and jitter
 //! until the configured number of attempts, then left dead for an admin.
+//! Safety-critical emails are leased first, and the worker keeps leasing
+//! batches while emails are due, sending `email.concurrency` at a time
+//! (`crate::jobs::outbox`).
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -16,8 +19,11 @@ use super::templates::Templates;
 use crate::clock::Clock;
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
 use crate::db::Db;
+use crate::domain::accounts::display_name_problem;
 use crate::domain::notifications::{retry_delay_seconds, EmailEvent};
 use crate::error::ApiError;
+use crate::jobs::outbox::{self, Outbox};
+use crate::jobs::{Job, Pass};
 use crate::metrics::Metrics;
 use crate::store;
 use crate::store::outbox::{EmailRow, DEAD, PENDING, SENT, SUPPRESSED};
@@ -103,6 +109,7 @@ pub struct Mailer {
 }
 
 /// Why an attempt did not deliver.
+#[derive(Debug)]
 enum Failure {
     /// Worth trying again (the server is down, busy, or refused for now).
     Transient(String),
@@ -149,20 +156,12 @@ impl Mailer {
             .templates
             .render(event, &context)
             .map_err(Failure::Permanent)?;
-        let from = Mailbox::new(
-            Some(self.settings.from_name.clone()),
-            self.settings
-                .from_address
-                .parse()
-                .map_err(|e| Failure::Permanent(format!("from address: {e}")))?,
-        );
-        let to = Mailbox::new(
-            Some(email.recipient_name.clone()),
-            email
-                .to_address
-                .parse()
-                .map_err(|e| Failure::Permanent(format!("recipient address: {e}")))?,
-        );
+        let from = mailbox(
+            "from",
+            &self.settings.from_name,
+            &self.settings.from_address,
+        )?;
+        let to = mailbox("recipient", &email.recipient_name, &email.to_address)?;
         Message::builder()
             .from(from)
             .to(to)
@@ -263,48 +262,95 @@ impl Mailer {
         })
     }
 
-    /// One pass: leases what is due, tries each, records each outcome.
-    /// Returns how many were sent.
+    /// Records `outcome` on a leased email, if this worker still holds it.
+    async fn record(&self, email: EmailRow, outcome: Outcome) -> Result<(), ApiError> {
+        if let Some(error) = &outcome.error {
+            tracing::warn!(email_id = %email.id, event = %email.event, attempts = email.attempts, %error, "email not delivered");
+        }
+        let worker = self.worker.clone();
+        self.db
+            .write(move |conn| {
+                store::outbox::finish(
+                    conn,
+                    &email.id,
+                    &worker,
+                    outcome.status,
+                    outcome.next_attempt_at,
+                    outcome.error.as_deref(),
+                    outcome.sent_at,
+                )
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Sends everything due, batch after batch; returns how many were sent.
     pub async fn deliver_due(&self) -> Result<usize, ApiError> {
+        outbox::drain(self).await
+    }
+
+    /// The supervised job: a batch per run, at once again while a full
+    /// batch suggests more are due, else every `worker_interval_seconds`.
+    pub fn job(self) -> Job {
+        let interval = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
+        let lease = StdDuration::from_secs(self.settings.lease_seconds.unsigned_abs());
+        Job::new("mailer", interval, move || {
+            let mailer = self.clone();
+            async move { Ok::<Pass, ApiError>(outbox::deliver_batch(&mailer).await?.pass()) }
+        })
+        .runs_may_take(lease)
+    }
+}
+
+impl Outbox for Mailer {
+    type Row = EmailRow;
+
+    fn batch_size(&self) -> usize {
+        usize::try_from(self.settings.batch_size).unwrap_or(1)
+    }
+
+    fn concurrency(&self) -> usize {
+        usize::try_from(self.settings.concurrency).unwrap_or(1)
+    }
+
+    /// Emails are independent of each other: each has a lane of its own.
+    fn lane(email: &EmailRow) -> &str {
+        &email.id
+    }
+
+    async fn claim(&self) -> Result<Vec<EmailRow>, ApiError> {
         let now = self.clock.now();
         let lease_until = now + Duration::seconds(self.settings.lease_seconds);
         let (worker, limit) = (self.worker.clone(), self.settings.batch_size);
-        let leased = self
-            .db
+        self.db
             .write(move |conn| store::outbox::claim(conn, &worker, now, lease_until, limit))
-            .await?;
-        let mut sent = 0;
-        for email in leased {
-            let outcome = self.attempt(&email).await?;
-            if let Some(error) = &outcome.error {
-                tracing::warn!(email_id = %email.id, event = %email.event, attempts = email.attempts, %error, "email not delivered");
-            }
-            sent += usize::from(outcome.status == SENT);
-            let worker = self.worker.clone();
-            self.db
-                .write(move |conn| {
-                    store::outbox::finish(
-                        conn,
-                        &email.id,
-                        &worker,
-                        outcome.status,
-                        outcome.next_attempt_at,
-                        outcome.error.as_deref(),
-                        outcome.sent_at,
-                    )
-                })
-                .await?;
-        }
+            .await
+    }
+
+    async fn deliver(&self, email: EmailRow) -> Result<bool, ApiError> {
+        let outcome = self.attempt(&email).await?;
+        let sent = outcome.status == SENT;
+        self.record(email, outcome).await?;
         Ok(sent)
     }
 
-    /// Delivers every `worker_interval_seconds` until the task is dropped.
-    pub async fn run(self) {
-        crate::notify::every(self.settings.worker_interval_seconds, "outbox", || {
-            self.deliver_due()
-        })
-        .await
+    async fn bury(&self, email: EmailRow, reason: String) -> Result<(), ApiError> {
+        self.record(email, Outcome::dead(self.clock.now(), reason))
+            .await
     }
+}
+
+/// A mailbox for a header, or why there can be none: a name that would
+/// break the header (older rows predate the display-name rule) or an
+/// address that does not parse makes the email dead, never a panic.
+fn mailbox(role: &str, name: &str, address: &str) -> Result<Mailbox, Failure> {
+    if let Some(problem) = display_name_problem(name) {
+        return Err(Failure::Permanent(format!("{role} name {problem}")));
+    }
+    let address = address
+        .parse()
+        .map_err(|e| Failure::Permanent(format!("{role} address: {e}")))?;
+    Ok(Mailbox::new(Some(name.to_owned()), address))
 }
 
 /// What one attempt leaves on the row.
@@ -323,5 +369,41 @@ impl Outcome {
             error: Some(error),
             sent_at: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(result: Result<Mailbox, Failure>) -> String {
+        match result {
+            Err(Failure::Permanent(reason)) => reason,
+            Err(Failure::Transient(reason)) => panic!("transient: {reason}"),
+            Ok(mailbox) => panic!("accepted: {mailbox}"),
+        }
+    }
+
+    #[test]
+    fn a_name_that_would_break_a_header_gives_a_reason_instead_of_a_mailbox() {
+        let why = reason(mailbox(
+            "recipient",
+            "Eve\r\nBcc: attacker@evil.example",
+            "eve@unit.test",
+        ));
+        assert_eq!(
+            why,
+            "recipient name must not contain control characters such as line breaks"
+        );
+        assert!(
+            reason(mailbox("recipient", "Eve", "not an address")).starts_with("recipient address")
+        );
+        let ok = mailbox("recipient", "Zoë O'Brien", "zoe@unit.test").unwrap();
+        // The mail library can put it in a header.
+        assert!(Message::builder()
+            .from(ok.clone())
+            .to(ok)
+            .body(String::new())
+            .is_ok());
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::db::DbConnection;
 use crate::domain::lifecycle::Action;
-use crate::domain::notifications::EmailEvent;
+use crate::domain::notifications::{outbox_priority, EmailEvent};
 use crate::domain::rota::Duty;
 use crate::error::ApiError;
 use crate::store;
@@ -74,6 +74,7 @@ pub fn enqueue(
                 last_error: None,
                 created_at: now,
                 sent_at: None,
+                priority: outbox_priority(event.is_safety_critical()),
             },
         )?;
     }
@@ -209,24 +210,6 @@ pub fn sla_event(
             let duty = duty.replace('_', " ");
             let extra = json!({"level": event.level, "duty": duty});
             enqueue(conn, EmailEvent::Escalation, row, &to, extra, now)
-        }
-    }
-}
-
-/// Runs a worker's `pass` every `seconds` until the task is dropped, logging
-/// a failed pass and carrying on (the email and webhook workers, retention).
-pub(crate) async fn every<F, Fut, T>(seconds: i64, what: &'static str, mut pass: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>>,
-{
-    let period = std::time::Duration::from_secs(seconds.unsigned_abs());
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        if let Err(error) = pass().await {
-            tracing::warn!(%error, "{what} pass failed");
         }
     }
 }

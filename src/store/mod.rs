@@ -34,7 +34,8 @@ pub fn new_id() -> String {
 /// Leases up to `limit` due rows of an outbox table (`email_outbox`,
 /// `webhook_deliveries`: `status`, `next_attempt_at`, `lease_until`,
 /// `leased_by`, `attempts`) for `worker` until `lease_until`, counting the
-/// attempt, and returns them as `$row`. On PostgreSQL the candidates are
+/// attempt, and returns them as `$row`, safety-critical rows first
+/// (`priority`), then the longest due. On PostgreSQL the candidates are
 /// locked with SKIP LOCKED, so workers on several replicas never take the
 /// same row; an expired lease (a worker that died) frees a row again.
 macro_rules! claim_due {
@@ -44,7 +45,7 @@ macro_rules! claim_due {
             .filter(t::status.eq($pending))
             .filter(t::next_attempt_at.le($now))
             .filter(t::lease_until.is_null().or(t::lease_until.lt($now)))
-            .order((t::next_attempt_at.asc(), t::id.asc()))
+            .order((t::priority.asc(), t::next_attempt_at.asc(), t::id.asc()))
             .select(t::id)
             .limit($limit);
         let ids: Vec<String> = match $conn {
@@ -64,7 +65,7 @@ macro_rules! claim_due {
             t::table
                 .filter(t::id.eq_any(&ids))
                 .filter(t::leased_by.eq($worker))
-                .order((t::next_attempt_at.asc(), t::id.asc()))
+                .order((t::priority.asc(), t::next_attempt_at.asc(), t::id.asc()))
                 .select(<$row>::as_select())
                 .load($conn)?
         }

@@ -28,6 +28,8 @@ pub struct EmailRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Claim order (`domain::notifications::outbox_priority`).
+    pub priority: i32,
 }
 
 pub const PENDING: &str = "pending";

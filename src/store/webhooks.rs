@@ -44,6 +44,8 @@ pub struct DeliveryRow {
     pub response_status: Option<i32>,
     pub created_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
+    /// Claim order (`domain::notifications::outbox_priority`).
+    pub priority: i32,
 }
 
 pub const PENDING: &str = "pending";

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::domain::integrations::WebhookEvent;
+use crate::domain::notifications::outbox_priority;
 use crate::error::ApiError;
 use crate::store;
 use crate::store::requests::RequestRow;
@@ -122,6 +123,7 @@ pub fn publish(
                 response_status: None,
                 created_at: now,
                 delivered_at: None,
+                priority: outbox_priority(event.is_safety_critical()),
             },
         )?;
     }

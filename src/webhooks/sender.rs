@@ -3,6 +3,8 @@
 //! address that is not public unless the configuration allows its network)
 //! and records the answer; failures are retried with back-off and jitter
 //! until `webhooks.max_attempts`, then left dead for the client to redeliver.
+//! Like the mailer, it keeps leasing batches (SLA breaches first) while
+//! deliveries are due, `webhooks.concurrency` at a time.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
@@ -19,6 +21,8 @@ use crate::db::Db;
 use crate::domain::integrations::is_public;
 use crate::domain::notifications::retry_delay_seconds;
 use crate::error::ApiError;
+use crate::jobs::outbox::{self, Outbox};
+use crate::jobs::{Job, Pass};
 use crate::store;
 use crate::store::webhooks::{Attempt, DeliveryRow, DEAD, DELIVERED, PENDING};
 
@@ -206,37 +210,71 @@ impl Dispatcher {
         })
     }
 
-    /// One pass: leases what is due, tries each, records each outcome.
-    /// Returns how many were delivered.
+    /// Records `attempt` on a leased delivery, if this worker still holds it.
+    async fn record(&self, delivery: DeliveryRow, attempt: Attempt) -> Result<(), ApiError> {
+        if let Some(error) = &attempt.error {
+            tracing::warn!(delivery_id = %delivery.id, event = %delivery.event, attempts = delivery.attempts, %error, "webhook not delivered");
+        }
+        let worker = self.worker.clone();
+        self.db
+            .write(move |conn| store::webhooks::finish(conn, &delivery.id, &worker, &attempt))
+            .await?;
+        Ok(())
+    }
+
+    /// Delivers everything due, batch after batch; returns how many were delivered.
     pub async fn deliver_due(&self) -> Result<usize, ApiError> {
+        outbox::drain(self).await
+    }
+
+    /// The supervised job, run like the mailer's ([`crate::notify::mailer::Mailer::job`]).
+    pub fn job(self) -> Job {
+        let interval = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
+        let lease = StdDuration::from_secs(self.settings.lease_seconds.unsigned_abs());
+        Job::new("webhook_sender", interval, move || {
+            let dispatcher = self.clone();
+            async move { Ok::<Pass, ApiError>(outbox::deliver_batch(&dispatcher).await?.pass()) }
+        })
+        .runs_may_take(lease)
+    }
+}
+
+impl Outbox for Dispatcher {
+    type Row = DeliveryRow;
+
+    fn batch_size(&self) -> usize {
+        usize::try_from(self.settings.batch_size).unwrap_or(1)
+    }
+
+    fn concurrency(&self) -> usize {
+        usize::try_from(self.settings.concurrency).unwrap_or(1)
+    }
+
+    /// An endpoint gets its deliveries one at a time, in claim order (SLA
+    /// breaches first, then as written), never over two connections.
+    fn lane(delivery: &DeliveryRow) -> &str {
+        &delivery.webhook_id
+    }
+
+    async fn claim(&self) -> Result<Vec<DeliveryRow>, ApiError> {
         let now = self.clock.now();
         let lease_until = now + Duration::seconds(self.settings.lease_seconds);
         let (worker, limit) = (self.worker.clone(), self.settings.batch_size);
-        let leased = self
-            .db
+        self.db
             .write(move |conn| store::webhooks::claim(conn, &worker, now, lease_until, limit))
-            .await?;
-        let mut delivered = 0;
-        for delivery in leased {
-            let attempt = self.attempt(&delivery).await?;
-            if let Some(error) = &attempt.error {
-                tracing::warn!(delivery_id = %delivery.id, event = %delivery.event, attempts = delivery.attempts, %error, "webhook not delivered");
-            }
-            delivered += usize::from(attempt.status == DELIVERED);
-            let worker = self.worker.clone();
-            self.db
-                .write(move |conn| store::webhooks::finish(conn, &delivery.id, &worker, &attempt))
-                .await?;
-        }
+            .await
+    }
+
+    async fn deliver(&self, delivery: DeliveryRow) -> Result<bool, ApiError> {
+        let attempt = self.attempt(&delivery).await?;
+        let delivered = attempt.status == DELIVERED;
+        self.record(delivery, attempt).await?;
         Ok(delivered)
     }
 
-    /// Delivers every `worker_interval_seconds` until the task is dropped.
-    pub async fn run(self) {
-        crate::notify::every(self.settings.worker_interval_seconds, "webhook", || {
-            self.deliver_due()
-        })
-        .await
+    async fn bury(&self, delivery: DeliveryRow, reason: String) -> Result<(), ApiError> {
+        self.record(delivery, dead(self.clock.now(), reason, None))
+            .await
     }
 }
 

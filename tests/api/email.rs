@@ -19,7 +19,7 @@ use crate::smtp::{Received, SmtpServer};
 /// Words put in every free-text field; no email may contain any of them.
 const CASE_WORDS: [&str; 4] = ["Zanzibarite", "Quixotrel", "Plumbagoid", "Vortexian"];
 
-fn send_to(settings: &mut Settings, smtp: &SmtpServer) {
+pub(crate) fn send_to(settings: &mut Settings, smtp: &SmtpServer) {
     settings.email.transport = EmailTransport::Smtp;
     settings.email.smtp.host = "127.0.0.1".into();
     settings.email.smtp.port = smtp.port;
@@ -58,7 +58,7 @@ impl Unit {
         me.body["email"].as_str().unwrap().to_owned()
     }
 
-    async fn outbox(&self, status: &str) -> Vec<Value> {
+    pub(crate) async fn outbox(&self, status: &str) -> Vec<Value> {
         let reply = self
             .app
             .get(

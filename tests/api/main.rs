@@ -9,6 +9,7 @@ mod helpers;
 mod http;
 mod indexes;
 mod integrations;
+mod jobs;
 mod limits;
 mod openapi;
 mod queue;
