@@ -16,6 +16,9 @@ pub struct Health {
 
 #[utoipa::path(
     get, path = "/healthz", tag = "operations",
+    operation_id = "check_health",
+    summary = "Liveness",
+    description = "Public. 200 while the process is up; for the orchestrator's liveness probe.",
     responses((status = 200, description = "The process is up", body = Health))
 )]
 pub async fn healthz() -> web::Json<Health> {
@@ -24,6 +27,9 @@ pub async fn healthz() -> web::Json<Health> {
 
 #[utoipa::path(
     get, path = "/readyz", tag = "operations",
+    operation_id = "check_readiness",
+    summary = "Readiness",
+    description = "Public. 200 when the database answers; 503 otherwise, so a load balancer stops sending traffic here.",
     responses((status = 200, description = "The database answers", body = Health))
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
@@ -38,6 +44,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
     Ok(web::Json(Health { status: "ready" }))
 }
 
+#[utoipa::path(
+    get, path = "/openapi.yaml", tag = "operations",
+    operation_id = "get_openapi_document",
+    summary = "This OpenAPI document",
+    description = "Public. The OpenAPI 3.1 description of this API as YAML, the same as `openapi.yaml` in the repository; generate clients from it.",
+    responses((status = 200, description = "The document", content_type = "application/yaml", body = String))
+)]
 pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml")
