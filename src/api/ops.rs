@@ -49,7 +49,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
     operation_id = "get_openapi_document",
     summary = "This OpenAPI document",
     description = "Public. The OpenAPI 3.1 description of this API as YAML, the same as `openapi.yaml` in the repository; generate clients from it.",
-    responses((status = 200, description = "The document", content_type = "application/yaml", body = String))
+    responses((status = 200, description = "The document (a YAML mapping)", content_type = "application/yaml", body = serde_json::Value))
 )]
 pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
