@@ -41,6 +41,14 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub errors: Vec<FieldError>,
+    /// The OAuth 2.0 error code (RFC 6749 §5.2), on answers of the token
+    /// endpoint only, so OAuth libraries see an error rather than a token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "invalid_client")]
+    pub error: Option<String>,
+    /// With `error`: the same text as `detail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
 }
 
 #[derive(Debug)]
@@ -66,7 +74,16 @@ pub enum ApiError {
     },
     Unavailable(String),
     Internal(String),
+    /// An error of the OAuth 2.0 token endpoint: `cause` with its RFC 6749
+    /// `error` code as extension members.
+    OAuth {
+        code: &'static str,
+        cause: Box<ApiError>,
+    },
 }
+
+/// Seconds a client should wait before retrying a 503.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
 
 impl ApiError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
@@ -100,8 +117,42 @@ impl ApiError {
         ApiError::Unavailable("the service is temporarily unavailable; retry shortly".into())
     }
 
+    /// The error as the token endpoint answers it (RFC 6749 §5.2): a
+    /// validation problem becomes a 400, as the RFC asks, and the code says
+    /// what kind of failure it was unless the caller has named one already.
+    pub fn into_oauth(self) -> ApiError {
+        let code = match &self {
+            ApiError::OAuth { .. } => return self,
+            ApiError::Unauthorized(_) => "invalid_client",
+            ApiError::TooManyRequests { .. } | ApiError::Unavailable(_) => {
+                "temporarily_unavailable"
+            }
+            ApiError::Internal(_) => "server_error",
+            _ => "invalid_request",
+        };
+        ApiError::oauth(code, self)
+    }
+
+    /// `cause` with an explicit RFC 6749 error code.
+    pub fn oauth(code: &'static str, cause: ApiError) -> ApiError {
+        let cause = match cause {
+            ApiError::Validation(errors) => ApiError::BadRequest {
+                detail: ApiError::Validation(errors.clone())
+                    .detail()
+                    .unwrap_or_default(),
+                errors,
+            },
+            other => other,
+        };
+        ApiError::OAuth {
+            code,
+            cause: Box::new(cause),
+        }
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
+            ApiError::OAuth { cause, .. } => cause.slug_and_title(),
             ApiError::BadRequest { .. } => ("bad-request", "The request could not be read"),
             ApiError::Validation(_) => ("validation-error", "The request has invalid fields"),
             ApiError::Unauthorized(_) => ("unauthorized", "Authentication is required"),
@@ -123,6 +174,7 @@ impl ApiError {
 
     fn detail(&self) -> Option<String> {
         match self {
+            ApiError::OAuth { cause, .. } => cause.detail(),
             ApiError::BadRequest { detail, .. } => Some(detail.clone()),
             ApiError::Validation(errors) => Some(
                 errors
@@ -150,16 +202,22 @@ impl ApiError {
 
     pub fn problem(&self) -> Problem {
         let (slug, title) = self.slug_and_title();
-        let errors = match self {
-            ApiError::Validation(errors) | ApiError::BadRequest { errors, .. } => errors.clone(),
-            _ => Vec::new(),
+        let (errors, error) = match self {
+            ApiError::Validation(errors) | ApiError::BadRequest { errors, .. } => {
+                (errors.clone(), None)
+            }
+            ApiError::OAuth { code, cause } => (cause.problem().errors, Some(code.to_string())),
+            _ => (Vec::new(), None),
         };
+        let detail = self.detail();
         Problem {
             problem_type: format!("/problems/{slug}"),
             title: title.to_owned(),
             status: self.status_code().as_u16(),
-            detail: self.detail(),
+            error_description: error.as_ref().and(detail.clone()),
+            detail,
             errors,
+            error,
         }
     }
 }
@@ -179,6 +237,7 @@ impl std::error::Error for ApiError {}
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
+            ApiError::OAuth { cause, .. } => cause.status_code(),
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -199,16 +258,33 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
-        match self {
-            ApiError::Unauthorized(_) => {
+        let cause = match self {
+            ApiError::OAuth { cause, .. } => cause.as_ref(),
+            other => other,
+        };
+        match (self, cause) {
+            // RFC 6749 §5.2: the scheme a client may authenticate with here.
+            (ApiError::OAuth { .. }, ApiError::Unauthorized(_)) => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="api-clients""#));
+            }
+            (_, ApiError::Unauthorized(_)) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            ApiError::TooManyRequests {
-                retry_after_seconds,
-            } => {
+            (
+                _,
+                ApiError::TooManyRequests {
+                    retry_after_seconds,
+                },
+            ) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
-            ApiError::MethodNotAllowed(allowed) => {
+            (_, ApiError::Unavailable(_)) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECONDS.to_string(),
+                ));
+            }
+            (_, ApiError::MethodNotAllowed(allowed)) => {
                 response.insert_header((header::ALLOW, *allowed));
             }
             _ => {}
@@ -334,6 +410,47 @@ mod tests {
         let body = resp.into_body().try_into_bytes().unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["status"], 429);
+    }
+
+    #[test]
+    fn token_endpoint_errors_carry_their_oauth_code_and_validation_is_a_400() {
+        let code = |e: ApiError| match e.into_oauth() {
+            ApiError::OAuth { code, .. } => code,
+            _ => unreachable!(),
+        };
+        assert_eq!(code(ApiError::Unauthorized("x".into())), "invalid_client");
+        assert_eq!(
+            code(ApiError::TooManyRequests {
+                retry_after_seconds: 3
+            }),
+            "temporarily_unavailable"
+        );
+        assert_eq!(code(ApiError::Internal("x".into())), "server_error");
+        assert_eq!(code(ApiError::field("grant_type", "x")), "invalid_request");
+        assert_eq!(
+            code(ApiError::oauth(
+                "invalid_scope",
+                ApiError::field("scope", "x")
+            )),
+            "invalid_scope"
+        );
+        let problem = ApiError::field("grant_type", "required")
+            .into_oauth()
+            .problem();
+        assert_eq!(problem.status, 400);
+        assert_eq!(problem.error.as_deref(), Some("invalid_request"));
+        assert_eq!(problem.error_description, problem.detail);
+        assert_eq!(problem.errors[0].field, "grant_type");
+        assert!(ApiError::NotFound.problem().error.is_none());
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let resp = ApiError::Unavailable("down".into()).error_response();
+        assert_eq!(
+            resp.headers().get(header::RETRY_AFTER).unwrap(),
+            &UNAVAILABLE_RETRY_AFTER_SECONDS.to_string()
+        );
     }
 
     #[test]

@@ -810,14 +810,11 @@ pub fn post_message(
             &row,
             crate::webhooks::Detail {
                 message_id: Some(message.id.clone()),
-                from: Some(
-                    if seen.access == Access::Requester {
-                        "requester"
-                    } else {
-                        "unit"
-                    }
-                    .to_owned(),
-                ),
+                from: Some(if seen.access == Access::Requester {
+                    crate::webhooks::ReplyAuthor::Requester
+                } else {
+                    crate::webhooks::ReplyAuthor::Unit
+                }),
                 ..Default::default()
             },
             now,

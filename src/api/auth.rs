@@ -129,6 +129,9 @@ fn tokens(
 
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
+    operation_id = "sign_in",
+    summary = "Sign in with email and password",
+    description = "Public. Exchanges a person's email and password for a short-lived JWT access token and a refresh token that starts a session. A wrong password, an unknown email and a disabled account all answer the same 401. Repeated failures for the account or from the address are throttled with 429 and Retry-After.",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
@@ -213,6 +216,9 @@ enum RefreshOutcome {
 
 #[utoipa::path(
     post, path = "/api/v1/auth/refresh", tag = "auth",
+    operation_id = "refresh_session",
+    summary = "Exchange a refresh token for new tokens",
+    description = "Public (the refresh token is the credential). Returns a new access token and a new refresh token; the one sent is spent. Presenting a spent refresh token again is treated as theft and ends the whole session (401).",
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new access token and a new refresh token; the one sent is spent", body = TokenResponse),
@@ -284,6 +290,9 @@ pub async fn refresh_tokens(
 
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
+    operation_id = "sign_out",
+    summary = "End a session",
+    description = "Public (the refresh token is the credential). Ends the session the refresh token belongs to: its refresh and access tokens stop working at once. An unknown or spent token also gets 204, so the answer reveals nothing.",
     request_body = RefreshRequest,
     responses((status = 204, description = "The session has ended: its refresh and access tokens no longer work. \
         An unknown token is accepted too, so the answer reveals nothing."))

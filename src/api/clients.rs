@@ -24,7 +24,7 @@ use crate::store::clients::ClientRow;
 
 /// Another agency's system, as admins see it (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApiClient {
+pub struct IntegrationClient {
     pub id: String,
     pub name: String,
     /// The organisation whose practitioners it submits for.
@@ -36,9 +36,9 @@ pub struct ApiClient {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl ApiClient {
-    fn from_row(row: ClientRow) -> Result<ApiClient, ApiError> {
-        Ok(ApiClient {
+impl IntegrationClient {
+    fn from_row(row: ClientRow) -> Result<IntegrationClient, ApiError> {
+        Ok(IntegrationClient {
             organisation: Organisation::parse(&row.organisation)
                 .ok_or_else(|| ApiError::internal("stored organisation is unknown"))?,
             scopes: parse_scopes(&row.scopes).map_err(ApiError::internal)?,
@@ -54,7 +54,7 @@ impl ApiClient {
 /// A client with its secret, shown only in this answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientWithSecret {
-    pub client: ApiClient,
+    pub client: IntegrationClient,
     /// Send with the client id to /auth/token. Only a digest is kept: it
     /// cannot be shown again, only rotated.
     pub client_secret: String,
@@ -74,6 +74,9 @@ pub struct CreateClient {
 
 #[utoipa::path(
     post, path = "/api/v1/admin/api-clients", tag = "integrations",
+    operation_id = "create_integration_client",
+    summary = "Create an API client",
+    description = "Admins only. Registers another agency's system, bound to one organisation and the scopes it may use. The answer carries the client secret; it is shown this once and only a digest is kept.",
     request_body = CreateClient,
     responses((status = 201, description = "Created; the secret is shown this once", body = ClientWithSecret)),
     security(("bearer" = []))
@@ -110,7 +113,7 @@ pub async fn create(
             format!("/api/v1/admin/api-clients/{}", row.id),
         ))
         .json(ClientWithSecret {
-            client: ApiClient::from_row(row)?,
+            client: IntegrationClient::from_row(row)?,
             client_secret: secret,
         }))
 }
@@ -128,15 +131,18 @@ pub struct ClientListQuery {
 
 #[utoipa::path(
     get, path = "/api/v1/admin/api-clients", tag = "integrations",
+    operation_id = "list_integration_clients",
+    summary = "List API clients",
+    description = "Admins only. API clients, oldest first, revoked ones included; secrets are never shown.",
     params(ClientListQuery),
-    responses((status = 200, description = "API clients, oldest first", body = Page<ApiClient>)),
+    responses((status = 200, description = "API clients, oldest first", body = Page<IntegrationClient>)),
     security(("bearer" = []))
 )]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: QueryParams<ClientListQuery>,
-) -> Result<web::Json<Page<ApiClient>>, ApiError> {
+) -> Result<web::Json<Page<IntegrationClient>>, ApiError> {
     caller.require(&[Role::Admin])?;
     let query = query.into_inner()?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
@@ -151,7 +157,7 @@ pub async fn list(
         items: rows
             .items
             .into_iter()
-            .map(ApiClient::from_row)
+            .map(IntegrationClient::from_row)
             .collect::<Result<_, _>>()?,
         next_cursor: rows.next_cursor,
     }))
@@ -159,15 +165,18 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/admin/api-clients/{id}", tag = "integrations",
+    operation_id = "get_integration_client",
+    summary = "Get an API client",
+    description = "Admins only. One API client: its organisation, scopes, secret version and whether it is revoked. 404 for an unknown id.",
     params(("id" = String, Path, description = "Client id")),
-    responses((status = 200, description = "The client", body = ApiClient)),
+    responses((status = 200, description = "The client", body = IntegrationClient)),
     security(("bearer" = []))
 )]
 pub async fn read(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-) -> Result<web::Json<ApiClient>, ApiError> {
+) -> Result<web::Json<IntegrationClient>, ApiError> {
     caller.require(&[Role::Admin])?;
     let id = id.into_inner();
     let row = state
@@ -175,11 +184,14 @@ pub async fn read(
         .read(move |conn| store::clients::find(conn, &id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(web::Json(ApiClient::from_row(row)?))
+    Ok(web::Json(IntegrationClient::from_row(row)?))
 }
 
 #[utoipa::path(
     post, path = "/api/v1/admin/api-clients/{id}/rotate-secret", tag = "integrations",
+    operation_id = "rotate_integration_client_secret",
+    summary = "Rotate an API client's secret",
+    description = "Admins only. Issues a new secret (shown this once) and bumps the secret version, so tokens issued under the old secret stop working at once. 409 if the client is revoked.",
     params(("id" = String, Path, description = "Client id")),
     responses(
         (status = 200, description = "A new secret, shown this once; tokens issued under the old one stop working", body = ClientWithSecret),
@@ -201,16 +213,19 @@ pub async fn rotate_secret(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(ClientWithSecret {
-            client: ApiClient::from_row(row)?,
+            client: IntegrationClient::from_row(row)?,
             client_secret: secret,
         }))
 }
 
 #[utoipa::path(
     post, path = "/api/v1/admin/api-clients/{id}/revoke", tag = "integrations",
+    operation_id = "revoke_integration_client",
+    summary = "Revoke an API client",
+    description = "Admins only. The client can no longer get tokens, its current tokens stop working and its webhooks stop. 409 if it is already revoked.",
     params(("id" = String, Path, description = "Client id")),
     responses(
-        (status = 200, description = "Revoked: its tokens stop working and its webhooks stop", body = ApiClient),
+        (status = 200, description = "Revoked: its tokens stop working and its webhooks stop", body = IntegrationClient),
         (status = 409, description = "Already revoked", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -219,7 +234,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-) -> Result<web::Json<ApiClient>, ApiError> {
+) -> Result<web::Json<IntegrationClient>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (id, admin) = (id.into_inner(), caller.user_id.clone());
     let now = state.clock.now();
@@ -227,13 +242,13 @@ pub async fn revoke(
         .db
         .write(move |conn| crate::integrations::revoke(conn, &admin, &id, now))
         .await?;
-    Ok(web::Json(ApiClient::from_row(row)?))
+    Ok(web::Json(IntegrationClient::from_row(row)?))
 }
 
 /// An OAuth 2.0 token request (RFC 6749 §4.4.2). The client authenticates
-/// with `client_id` and `client_secret` here, or with HTTP Basic.
+/// with `client_id` and `client_secret` here, or with HTTP Basic. Other
+/// parameters are ignored, as RFC 6749 §3.2 asks.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct TokenForm {
     /// Must be `client_credentials`.
     #[validate(length(max = 64))]
@@ -263,8 +278,10 @@ pub struct ClientToken {
     pub scope: String,
 }
 
-const BAD_CLIENT: &str =
-    "invalid_client: the client id or secret is not correct, or the client is revoked";
+/// Where clients get tokens; its errors carry RFC 6749 members.
+pub const TOKEN_PATH: &str = "/api/v1/auth/token";
+
+const BAD_CLIENT: &str = "the client id or secret is not correct, or the client is revoked";
 
 /// `client_id` and `client_secret` from HTTP Basic (RFC 6749 §2.3.1), if sent.
 fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiError> {
@@ -296,49 +313,83 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiE
 
 #[utoipa::path(
     post, path = "/api/v1/auth/token", tag = "auth",
+    operation_id = "issue_client_token",
+    summary = "Get an API client token (OAuth 2.0 client credentials)",
+    description = "For API clients (other agencies' systems), RFC 6749 §4.4. Send `grant_type=client_credentials` as a form, with the client's id and secret either in HTTP Basic (`clientBasic`) or as `client_id` and `client_secret` in the body, not both. Unknown form parameters are ignored. Errors are problem+json that also carry RFC 6749's `error` and `error_description`: `invalid_client` (401: unknown client, wrong secret or revoked, indistinguishable), `invalid_request` or `unsupported_grant_type` or `invalid_scope` (400), and `temporarily_unavailable` (429 after repeated failures, with Retry-After).",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A short-lived client token", body = ClientToken),
-        (status = 401, description = "Unknown client, wrong secret or a revoked client (indistinguishable)",
+        (status = 400, description = "`invalid_request` (a missing, repeated or invalid parameter, each named in \
+            `errors`), `unsupported_grant_type` or `invalid_scope`, in `error`",
          body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failures for this client or address",
+        (status = 401, description = "`invalid_client`: unknown client, wrong secret or a revoked client (indistinguishable)",
+         body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"api-clients\"`"))),
+        (status = 429, description = "`temporarily_unavailable`: too many failures for this client or address",
          body = crate::error::Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
-    )
+    ),
+    // HTTP Basic, or no header with the credentials in the form.
+    security(("clientBasic" = []), ())
 )]
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: FormBody<TokenForm>,
 ) -> Result<HttpResponse, ApiError> {
+    issue_token(state, req, form)
+        .await
+        .map_err(ApiError::into_oauth)
+}
+
+/// A scope problem, as RFC 6749 names it.
+fn invalid_scope(detail: String, message: String) -> ApiError {
+    ApiError::oauth(
+        "invalid_scope",
+        ApiError::BadRequest {
+            detail,
+            errors: vec![FieldError::new("scope", message)],
+        },
+    )
+}
+
+async fn issue_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: FormBody<TokenForm>,
+) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner()?;
     if form.grant_type != "client_credentials" {
-        return Err(ApiError::BadRequest {
-            detail: "unsupported_grant_type: only client_credentials is supported".into(),
-            errors: vec![FieldError::new("grant_type", "must be client_credentials")],
-        });
+        return Err(ApiError::oauth(
+            "unsupported_grant_type",
+            ApiError::BadRequest {
+                detail: "only client_credentials is supported".into(),
+                errors: vec![FieldError::new("grant_type", "must be client_credentials")],
+            },
+        ));
     }
     let asked = form
         .scope
         .as_deref()
         .map(parse_scopes)
         .transpose()
-        .map_err(|unknown| ApiError::BadRequest {
-            detail: format!("invalid_scope: {unknown} is not a scope"),
-            errors: vec![FieldError::new("scope", format!("unknown scope {unknown}"))],
+        .map_err(|unknown| {
+            invalid_scope(
+                format!("{unknown} is not a scope"),
+                format!("unknown scope {unknown}"),
+            )
         })?;
-    let (client_id, secret) =
-        match (basic_credentials(&req)?, form.client_id, form.client_secret) {
-            (Some(basic), None, None) => basic,
-            (None, Some(id), Some(secret)) => (id, secret),
-            (Some(_), _, _) => return Err(ApiError::BadRequest {
-                detail:
-                    "invalid_request: send the client's credentials once, in the header or the body"
-                        .into(),
+    let (client_id, secret) = match (basic_credentials(&req)?, form.client_id, form.client_secret) {
+        (Some(basic), None, None) => basic,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (Some(_), _, _) => {
+            return Err(ApiError::BadRequest {
+                detail: "send the client's credentials once, in the header or the body".into(),
                 errors: vec![FieldError::new("client_id", "sent twice")],
-            }),
-            (None, _, _) => return Err(ApiError::Unauthorized(BAD_CLIENT.into())),
-        };
+            })
+        }
+        (None, _, _) => return Err(ApiError::Unauthorized(BAD_CLIENT.into())),
+    };
     let key = format!("client:{client_id}");
     let address = client_address(&state, &req);
     let attempt = Attempt::begin(&state, &key, &address).await?;
@@ -354,17 +405,12 @@ pub async fn token(
         .await?
         .ok_or_else(|| ApiError::Unauthorized(BAD_CLIENT.into()))?;
     let held = parse_scopes(&client.scopes).map_err(ApiError::internal)?;
-    let granted =
-        granted_scopes(&held, asked.as_deref()).map_err(|missing| ApiError::BadRequest {
-            detail: format!(
-                "invalid_scope: this client does not hold {}",
-                missing.as_str()
-            ),
-            errors: vec![FieldError::new(
-                "scope",
-                format!("{} is not held", missing.as_str()),
-            )],
-        })?;
+    let granted = granted_scopes(&held, asked.as_deref()).map_err(|missing| {
+        invalid_scope(
+            format!("this client does not hold {}", missing.as_str()),
+            format!("{} is not held", missing.as_str()),
+        )
+    })?;
     let scope = scopes_text(&granted);
     let ttl = state.settings.integrations.client_token_ttl_seconds;
     let access_token = state

@@ -69,6 +69,9 @@ pub struct PageQuery {
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/messages", tag = "conversation",
+    operation_id = "post_message",
+    summary = "Post a reply or an internal note",
+    description = "Its requester (replies only) and staff within reach. A staff `reply` is seen by the requester and is the first response for the SLA; an `internal_note` is never shown to the requester. 409 once the request takes no more messages.",
     params(("id" = String, Path, description = "Request id")),
     request_body = NewMessage,
     responses(
@@ -100,6 +103,9 @@ pub async fn post(
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/messages", tag = "conversation",
+    operation_id = "list_messages",
+    summary = "List a request's messages",
+    description = "Its requester (replies only) and staff within reach, oldest first. Staff reads are audited.",
     params(("id" = String, Path, description = "Request id"), PageQuery),
     responses((status = 200, description = "Messages, oldest first; requesters see replies only", body = Page<Message>)),
     security(("bearer" = []))
@@ -187,6 +193,9 @@ fn status_change(row: TransitionRow) -> Result<TimelineItem, ApiError> {
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/timeline", tag = "conversation",
+    operation_id = "list_timeline",
+    summary = "List a request's timeline",
+    description = "Its requester and staff within reach: messages and status changes in order; requesters never see internal notes. Staff reads are audited.",
     params(("id" = String, Path, description = "Request id"), PageQuery),
     responses((status = 200, description = "Messages and status changes in order; requesters never see internal notes", body = Page<TimelineItem>)),
     security(("bearer" = []))

@@ -6,20 +6,24 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ArrayItems, SchemaFormat, SchemaType};
 use utoipa::openapi::security::{
-    ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme,
+    ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityRequirement,
+    SecurityScheme,
 };
 use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, ObjectBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Required, Type,
+    ContentBuilder, HeaderBuilder, ObjectBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Required,
+    Schema, Type,
 };
 use utoipa::{Modify, OpenApi};
 
+use crate::api::limits::UNLIMITED_PATHS;
 use crate::api::{
     auth, clients, conversation, export, integration, me, notifications, ops, oversight, queue,
     reports, requests, rota, sla, teams, users, webhooks,
 };
 use crate::domain::integrations::{Scope, WebhookEvent};
-use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
+use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use crate::webhooks::signature::{
     DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
@@ -31,6 +35,8 @@ use crate::webhooks::signature::{
         description = "Guidance requests for a national response unit. Errors are RFC 9457 \
             application/problem+json; lists use cursor pagination (`limit`, `cursor` → `next_cursor`).",
     ),
+    servers((url = "http://localhost:8080", description = "A local instance (`nru-helpdesk serve` with the \
+        default settings); use your deployment's address instead")),
     paths(
         auth::login, auth::refresh_tokens, auth::logout, clients::token,
         clients::create, clients::list, clients::read, clients::rotate_secret, clients::revoke,
@@ -53,7 +59,7 @@ use crate::webhooks::signature::{
         queue::list, queue::summary, queue::claim_next, queue::claim, queue::release, queue::triage_history,
         sla::acknowledge, sla::events, rota::list, rota::create, rota::remove,
         reports::response_times, reports::sla_breaches,
-        ops::healthz, ops::readyz,
+        ops::healthz, ops::readyz, ops::jobs, ops::openapi_yaml,
     ),
     components(schemas(Problem, FieldError, requests::SortOrder, crate::webhooks::Payload)),
     modifiers(&CommonResponses),
@@ -75,8 +81,9 @@ use crate::webhooks::signature::{
         (name = "client requests", description = "An API client submits requests for its organisation's \
             practitioners and reads and follows those it submitted"),
         (name = "webhooks", description = "A client's webhooks (signed event deliveries), their log and redelivery"),
-        (name = "response times", description = "SLA events, acknowledgement, the duty rota and reports"),
-        (name = "operations", description = "Health and readiness"),
+        (name = "response times", description = "SLA events, acknowledgement and reports"),
+        (name = "rota", description = "The duty rota: who receives immediate-risk alerts and escalations"),
+        (name = "operations", description = "Health, readiness and this document"),
     )
 )]
 pub struct ApiDoc;
@@ -90,6 +97,7 @@ pub fn openapi_yaml() -> String {
 
 struct CommonResponses;
 
+/// Shared error answers, under `components/responses`, by status.
 const RESPONSES: &[(&str, &str, &str)] = &[
     ("400", "BadRequest", "The request could not be read: malformed JSON or a bad query parameter (named in `errors`)"),
     ("401", "Unauthorized", "No valid access token: missing, expired, tampered, or its session has ended"),
@@ -98,9 +106,13 @@ const RESPONSES: &[(&str, &str, &str)] = &[
     ("413", "PayloadTooLarge", "The body is larger than the configured limit"),
     ("415", "UnsupportedMediaType", "The body must be application/json"),
     ("422", "ValidationError", "Invalid fields, each named in `errors`"),
+    ("429", "TooManyRequests", "Too many requests from you or your address; wait `Retry-After` seconds"),
     ("500", "InternalError", "An unexpected error; details are in the server log"),
-    ("503", "ServiceUnavailable", "The database is unreachable; retry shortly"),
+    ("503", "ServiceUnavailable", "The database is unreachable; retry after `Retry-After` seconds"),
 ];
+
+/// The scheme an API client may authenticate with at the token endpoint.
+const CLIENT_BASIC: &str = "clientBasic";
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApiDoc) {
@@ -133,6 +145,18 @@ impl Modify for CommonResponses {
             )),
         );
         components.add_security_scheme(
+            CLIENT_BASIC,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "An API client's id and secret at /auth/token (RFC 6749 §2.3.1); \
+                         they may be sent in the form instead",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 Http::builder()
@@ -148,30 +172,38 @@ impl Modify for CommonResponses {
                     .schema(Some(Ref::from_schema_name("Problem")))
                     .build(),
             );
-            if *status == "401" {
-                response = response.header(
-                    "WWW-Authenticate",
-                    HeaderBuilder::new()
-                        .description(Some("Always `Bearer`"))
-                        .build(),
-                );
+            match *status {
+                "401" => {
+                    response = response.header(
+                        "WWW-Authenticate",
+                        HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::String))
+                            .description(Some("Always `Bearer`"))
+                            .build(),
+                    );
+                }
+                "429" => response = response.header("Retry-After", retry_after(None)),
+                "503" => {
+                    response = response.header(
+                        "Retry-After",
+                        retry_after(Some(UNAVAILABLE_RETRY_AFTER_SECONDS)),
+                    )
+                }
+                _ => {}
             }
             components
                 .responses
                 .insert((*name).to_owned(), RefOr::T(response.build()));
         }
-        let mut seen = std::collections::HashMap::<String, usize>::new();
-        for item in openapi.paths.paths.values() {
-            for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
-                .into_iter()
-                .flatten()
-            {
-                if let Some(id) = &operation.operation_id {
-                    *seen.entry(id.clone()).or_default() += 1;
-                }
+        reference_page_items(components);
+        for (name, schema) in components.schemas.iter_mut() {
+            // The token form's client id is whatever the client was given.
+            if name != "TokenForm" {
+                ids_as_uuids(schema);
             }
         }
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let rate_limited = !UNLIMITED_PATHS.contains(&path.as_str());
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -180,11 +212,23 @@ impl Modify for CommonResponses {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                add_common_responses(operation);
-                unique_operation_id(operation, &seen);
+                // An operation that declares no security is public: say so,
+                // rather than leave tools to guess.
+                operation.security.get_or_insert_with(Vec::new);
+                add_common_responses(operation, rate_limited);
+                // Ids in query filters stay plain strings: a malformed one
+                // filters to an empty page rather than being refused, and a
+                // `uuid` format would promise a check the server does not make.
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if matches!(parameter.parameter_in, ParameterIn::Path) && is_id(&parameter.name)
+                    {
+                        if let Some(schema) = parameter.schema.as_mut() {
+                            as_uuid(schema);
+                        }
+                    }
+                }
             }
         }
-        // After the renames above: links name their target's final operationId.
         add_links(openapi);
     }
 }
@@ -294,21 +338,83 @@ fn add_links(openapi: &mut OpenApiDoc) {
     }
 }
 
-/// Handlers in different modules share names (`list`, `read`, `create`);
-/// OpenAPI wants each operationId once, so a shared one gets its tag in front.
-fn unique_operation_id(operation: &mut Operation, seen: &std::collections::HashMap<String, usize>) {
-    let (Some(id), Some(tag)) = (
-        operation.operation_id.as_ref(),
-        operation.tags.as_ref().and_then(|t| t.first()),
-    ) else {
-        return;
-    };
-    if seen.get(id).copied().unwrap_or(0) > 1 {
-        let prefix: String = tag
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        operation.operation_id = Some(format!("{prefix}_{id}"));
+/// A `Retry-After` header in seconds.
+fn retry_after(example: Option<u64>) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .examples(example),
+        )
+        .description(Some("Seconds to wait before trying again"))
+        .build()
+}
+
+/// utoipa inlines the item type of each `Page_T`, so generated clients
+/// would name it `PageTItemsItem` and leave `T` unused: point at `T`.
+fn reference_page_items(components: &mut utoipa::openapi::Components) {
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        let RefOr::T(Schema::Object(page)) = schema else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items =
+                ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+        }
+    }
+}
+
+/// Every id is a UUID: `id`, `…_id`, and the lists named `…_ids`.
+fn is_id(name: &str) -> bool {
+    name == "id" || name.ends_with("_id") || name.ends_with("_ids")
+}
+
+/// Marks the string properties of a schema that hold ids as UUIDs, through
+/// nested objects, arrays and `allOf`.
+fn ids_as_uuids(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            for (name, property) in object.properties.iter_mut() {
+                if is_id(name) {
+                    as_uuid(property);
+                } else {
+                    ids_as_uuids(property);
+                }
+            }
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let ArrayItems::RefOrSchema(item) = &mut array.items {
+                ids_as_uuids(item);
+            }
+        }
+        RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(ids_as_uuids),
+        _ => {}
+    }
+}
+
+/// `format: uuid` on a string (nullable or not), or on an array's strings.
+fn as_uuid(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            let is_string = match &object.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if is_string {
+                object.format = Some(SchemaFormat::Custom("uuid".to_owned()));
+            }
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let ArrayItems::RefOrSchema(item) = &mut array.items {
+                as_uuid(item);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -329,6 +435,16 @@ fn add_webhooks(openapi: &mut OpenApiDoc) {
         let operation = OperationBuilder::new()
             .operation_id(Some(format!("webhook_{}", event.as_str().replace('.', "_"))))
             .summary(Some(format!("`{}`, sent to the webhooks subscribed to it", event.as_str())))
+            .description(Some(format!(
+                "The service POSTs this to each HTTPS URL an API client subscribed to `{}`. \
+                 Check the signature before trusting the body, drop repeats by the body's `id`, \
+                 and answer 2XX quickly; the body carries ids and statuses only, so fetch details \
+                 through the API under the client's own token.",
+                event.as_str()
+            )))
+            // The receiver's endpoint, called by this service: no credentials
+            // of ours, only the signature.
+            .securities(Some(Vec::<SecurityRequirement>::new()))
             .parameters(Some([
                 header(SIGNATURE_HEADER, "`v1=` and the lowercase hex HMAC-SHA256, keyed with the webhook's secret, of `<timestamp>.<body>`"),
                 header(TIMESTAMP_HEADER, "Unix seconds when signed; reject deliveries older than your tolerance (replays)"),
@@ -363,7 +479,18 @@ fn add_webhooks(openapi: &mut OpenApiDoc) {
         .insert("webhooks".to_owned(), serde_json::Value::Object(webhooks));
 }
 
-fn add_common_responses(operation: &mut Operation) {
+/// Whether an operation needs credentials: a security requirement that is
+/// not the empty (anonymous) one.
+fn requires_authentication(operation: &Operation) -> bool {
+    operation.security.as_ref().is_some_and(|requirements| {
+        !requirements.is_empty()
+            && !requirements
+                .iter()
+                .any(|r| *r == SecurityRequirement::default())
+    })
+}
+
+fn add_common_responses(operation: &mut Operation, rate_limited: bool) {
     let params = operation.parameters.as_deref().unwrap_or_default();
     let has_query = params
         .iter()
@@ -375,12 +502,20 @@ fn add_common_responses(operation: &mut Operation) {
         .iter()
         .any(|p| matches!(p.parameter_in, ParameterIn::Header));
     let has_body = operation.request_body.is_some();
-    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    // Form bodies are OAuth token requests, whose invalid fields are a 400
+    // (RFC 6749 §5.2), never a 422.
+    let has_json_body = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.contains_key("application/json"));
+    let secured = requires_authentication(operation);
     let wanted = |status: &str| match status {
         "400" => has_query || has_header || has_body,
         "401" | "403" => secured,
+        "429" => rate_limited,
         "404" => has_path,
-        "413" | "415" | "422" => has_body,
+        "413" | "415" => has_body,
+        "422" => has_json_body,
         _ => true,
     };
     for (status, name, _) in RESPONSES {

@@ -93,6 +93,9 @@ fn every_page<T>(
 
 #[utoipa::path(
     get, path = "/api/v1/admin/requests/{id}/export", tag = "retention",
+    operation_id = "export_request",
+    summary = "Export a request (subject access)",
+    description = "Admins only; the one admin path to case content. Everything held about a request, for a subject access request; the export is itself audited before the answer.",
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "The request with all its fields, messages (internal notes too), \
         transitions, triage decisions, SLA events, exclusions, break-glass grants and audit trail, \

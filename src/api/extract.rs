@@ -324,6 +324,17 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// For a field that may be left out but not sent as `null`: without it
+/// serde reads `null` as absent, and a client that meant to clear the
+/// field would be silently ignored. A `null` is then a 422 naming it.
+pub fn not_null<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(de).map(Some)
+}
+
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {

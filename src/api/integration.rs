@@ -21,6 +21,9 @@ use crate::store;
 
 #[utoipa::path(
     post, path = "/api/v1/client/requests", tag = "client requests",
+    operation_id = "submit_client_request",
+    summary = "Submit a request for a practitioner (API client)",
+    description = "API clients with `requests:write`. Submits a guidance request on behalf of a practitioner of the client's own organisation, named in `on_behalf_of`; it is triaged like any other. Send an `Idempotency-Key` to retry safely. 422 names each invalid field.",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$",
             description = "Repeat a submission safely: the same key and body return the first result")),
     request_body = SubmitRequest,
@@ -43,6 +46,9 @@ pub async fn submit(
 
 #[utoipa::path(
     get, path = "/api/v1/client/requests", tag = "client requests",
+    operation_id = "list_client_requests",
+    summary = "List the requests this client submitted",
+    description = "API clients with `requests:read`. Only the requests this client submitted, newest first, as their requester sees them.",
     params(PageQuery),
     responses((status = 200, description = "The requests this client submitted, newest first", body = Page<RequestSummary>)),
     security(("client" = ["requests:read"]))
@@ -72,6 +78,9 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/client/requests/{id}", tag = "client requests",
+    operation_id = "get_client_request",
+    summary = "Get a request this client submitted",
+    description = "API clients with `requests:read`. The request as its requester sees it (no internal notes or staff-only fields). 404 for any request this client did not submit.",
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "The request, as its requester sees it", body = crate::api::requests::GuidanceRequest,
                headers(("ETag" = String, description = "The version")))),
@@ -98,6 +107,9 @@ pub async fn read(
 
 #[utoipa::path(
     get, path = "/api/v1/client/requests/{id}/messages", tag = "client requests",
+    operation_id = "list_client_request_messages",
+    summary = "List the replies on a request this client submitted",
+    description = "API clients with `requests:read`. The unit's and the requester's replies, oldest first; internal notes are never included. 404 for any request this client did not submit.",
     params(("id" = String, Path, description = "Request id"), PageQuery),
     responses((status = 200, description = "The replies on the request, oldest first (never internal notes)", body = Page<Message>)),
     security(("client" = ["requests:read"]))

@@ -22,7 +22,7 @@ use crate::startup::AppState;
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Paths load balancers and monitoring poll; they are never limited.
-const UNLIMITED_PATHS: [&str; 4] = ["/healthz", "/healthz/jobs", "/readyz", "/metrics"];
+pub(crate) const UNLIMITED_PATHS: [&str; 4] = ["/healthz", "/healthz/jobs", "/readyz", "/metrics"];
 
 /// The two budgets, each keyed; held in memory by each replica.
 pub struct RateLimits {
@@ -125,10 +125,16 @@ pub async fn rate_limit(
     };
     match limited {
         Some(retry_after_seconds) => {
-            let response = ApiError::TooManyRequests {
+            let error = ApiError::TooManyRequests {
                 retry_after_seconds,
-            }
-            .error_response();
+            };
+            // OAuth clients read the token endpoint's errors by their `error` member.
+            let error = if req.path() == crate::api::clients::TOKEN_PATH {
+                error.into_oauth()
+            } else {
+                error
+            };
+            let response = error.error_response();
             Ok(req.into_response(response).map_into_right_body())
         }
         None => next

@@ -45,6 +45,9 @@ async fn load(state: &AppState, user_id: String) -> Result<User, ApiError> {
 
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "me",
+    operation_id = "get_my_account",
+    summary = "Get your own account",
+    description = "Any signed-in person. Your account: role, teams, skills and, for specialists, availability and load limit.",
     responses((status = 200, description = "Your account", body = User)),
     security(("bearer" = []))
 )]
@@ -54,6 +57,9 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
 
 #[utoipa::path(
     put, path = "/api/v1/me/availability", tag = "me",
+    operation_id = "set_my_availability",
+    summary = "Set your availability",
+    description = "Specialists and coordinators. Whether you are available for automatic assignment; unavailable staff are passed over but keep what they hold.",
     request_body = SetAvailability,
     responses((status = 200, description = "Your account, updated", body = User)),
     security(("bearer" = []))
@@ -89,6 +95,9 @@ pub async fn set_availability(
 
 #[utoipa::path(
     post, path = "/api/v1/me/password", tag = "me",
+    operation_id = "change_my_password",
+    summary = "Change your password",
+    description = "Any signed-in person, with the current password. The new one must meet the password rules (422); your other sessions end. A wrong current password is refused and repeated failures are throttled.",
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed; your other sessions have ended"),

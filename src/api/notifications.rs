@@ -56,6 +56,9 @@ fn preferences(off: &[String]) -> Preferences {
 
 #[utoipa::path(
     get, path = "/api/v1/me/notification-preferences", tag = "me",
+    operation_id = "get_my_notification_preferences",
+    summary = "Get your email preferences",
+    description = "Any signed-in person. Which routine emails you receive; safety-critical alerts are always sent and are not listed as optional.",
     responses((status = 200, description = "Which emails you receive", body = Preferences)),
     security(("bearer" = []))
 )]
@@ -73,6 +76,9 @@ pub async fn read_preferences(
 
 #[utoipa::path(
     put, path = "/api/v1/me/notification-preferences", tag = "me",
+    operation_id = "set_my_notification_preferences",
+    summary = "Set your email preferences",
+    description = "Any signed-in person. Turns routine emails on or off; an attempt to turn off a safety-critical alert (immediate risk, escalation, SLA breach) is a 422.",
     request_body = SetPreferences,
     responses((status = 200, description = "Which emails you receive now", body = Preferences)),
     security(("bearer" = []))
@@ -176,6 +182,9 @@ pub struct OutboxQuery {
 
 #[utoipa::path(
     get, path = "/api/v1/admin/outbox", tag = "email",
+    operation_id = "list_outbox_emails",
+    summary = "List emails in the outbox",
+    description = "Admins only. Outgoing emails, newest first, with their status, attempts and last error, filterable by status; emails carry no case content.",
     params(OutboxQuery),
     responses((status = 200, description = "Emails, newest first", body = Page<OutboxEmail>)),
     security(("bearer" = []))
@@ -209,6 +218,9 @@ pub async fn outbox(
 
 #[utoipa::path(
     post, path = "/api/v1/admin/outbox/{id}/retry", tag = "email",
+    operation_id = "retry_outbox_email",
+    summary = "Retry a dead email",
+    description = "Admins only. Queues an email that gave up (`dead`) again with fresh attempts. 409 for an email that is not dead.",
     params(("id" = String, Path, description = "Email id")),
     responses(
         (status = 200, description = "Queued again with fresh attempts", body = OutboxEmail),

@@ -16,6 +16,9 @@ pub struct Health {
 
 #[utoipa::path(
     get, path = "/healthz", tag = "operations",
+    operation_id = "check_health",
+    summary = "Liveness",
+    description = "Public. 200 while the process is up; for the orchestrator's liveness probe.",
     responses((status = 200, description = "The process is up", body = Health))
 )]
 pub async fn healthz() -> web::Json<Health> {
@@ -24,6 +27,9 @@ pub async fn healthz() -> web::Json<Health> {
 
 #[utoipa::path(
     get, path = "/readyz", tag = "operations",
+    operation_id = "check_readiness",
+    summary = "Readiness",
+    description = "Public. 200 when the database answers; 503 otherwise, so a load balancer stops sending traffic here.",
     responses((status = 200, description = "The database answers", body = Health))
 )]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
@@ -39,16 +45,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
 }
 
 /// One background job as `/healthz/jobs` reports it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobHealth {
+    #[schema(example = "outbox")]
     pub name: &'static str,
     /// Seconds since its last completed run (since start-up, before the first).
     pub last_success_age_seconds: u64,
     pub stale: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobsHealth {
+    #[schema(example = "ok")]
     pub status: &'static str,
     pub jobs: Vec<JobHealth>,
 }
@@ -60,6 +68,13 @@ pub struct JobsHealth {
 /// purpose: a stalled job must raise an alert, not take the API out of the
 /// load balancer, where it still takes requests whose emails wait safely
 /// in the outbox (docs/operations.md).
+#[utoipa::path(
+    get, path = "/healthz/jobs", tag = "operations",
+    operation_id = "check_jobs",
+    summary = "Background job health",
+    description = "Public. 200 with each background job's seconds since its last completed run while every job completes its runs; 503 problem+json naming each job that has not completed one within its allowance (a few of its intervals). For alerting, not for the load balancer: the API keeps serving while a job is stalled, and what the job would send waits in the database.",
+    responses((status = 200, description = "Every job completes its runs", body = JobsHealth))
+)]
 pub async fn jobs(state: web::Data<AppState>) -> Result<web::Json<JobsHealth>, ApiError> {
     let jobs: Vec<JobHealth> = state
         .jobs
@@ -90,6 +105,13 @@ pub async fn jobs(state: web::Data<AppState>) -> Result<web::Json<JobsHealth>, A
     Ok(web::Json(JobsHealth { status: "ok", jobs }))
 }
 
+#[utoipa::path(
+    get, path = "/openapi.yaml", tag = "operations",
+    operation_id = "get_openapi_document",
+    summary = "This OpenAPI document",
+    description = "Public. The OpenAPI 3.1 description of this API as YAML, the same as `openapi.yaml` in the repository; generate clients from it.",
+    responses((status = 200, description = "The document (a YAML mapping)", content_type = "application/yaml", body = serde_json::Value))
+)]
 pub async fn openapi_yaml(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/yaml")

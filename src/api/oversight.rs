@@ -35,6 +35,9 @@ pub struct Exclusions {
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/exclusions", tag = "need-to-know",
+    operation_id = "list_exclusions",
+    summary = "List staff excluded from a request",
+    description = "Coordinators only. Who is excluded from the request (conflict of interest); they get 404 for it everywhere.",
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "Staff excluded from this request", body = Exclusions)),
     security(("bearer" = []))
@@ -57,6 +60,9 @@ pub async fn exclusions(
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/exclusions", tag = "need-to-know",
+    operation_id = "add_exclusion",
+    summary = "Exclude a member of staff from a request",
+    description = "Coordinators only. From now on the person gets 404 for the request everywhere and receives no email about it. 409 if they hold the request (unassign it first).",
     params(("id" = String, Path, description = "Request id")),
     request_body = ExclusionBody,
     responses(
@@ -84,6 +90,9 @@ pub async fn exclude(
 
 #[utoipa::path(
     delete, path = "/api/v1/requests/{id}/exclusions/{user_id}", tag = "need-to-know",
+    operation_id = "remove_exclusion",
+    summary = "Lift an exclusion",
+    description = "Coordinators only. The person may see the request again if it is within their reach.",
     params(("id" = String, Path, description = "Request id"), ("user_id" = String, Path, description = "The excluded user")),
     responses((status = 204, description = "No longer excluded")),
     security(("bearer" = []))
@@ -137,6 +146,9 @@ impl From<GrantRow> for BreakGlassGrant {
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/break-glass", tag = "need-to-know",
+    operation_id = "grant_break_glass_access",
+    summary = "Open a request outside your reach (break-glass)",
+    description = "Specialists only, with a stated reason. Grants time-limited access to a request outside your teams; the grant is audited and reported to coordinators. Never for a request you are excluded from (404). 409 if it is already within your reach.",
     params(("id" = String, Path, description = "Request id")),
     request_body = BreakGlassBody,
     responses(
@@ -165,6 +177,9 @@ pub async fn break_glass(
 
 #[utoipa::path(
     get, path = "/api/v1/break-glass", tag = "need-to-know",
+    operation_id = "list_break_glass_grants",
+    summary = "List break-glass grants",
+    description = "Coordinators only. Every break-glass grant with its reason, newest first, for review.",
     params(PageQuery),
     responses((status = 200, description = "Break-glass grants, newest first, for review", body = Page<BreakGlassGrant>)),
     security(("bearer" = []))
@@ -292,6 +307,9 @@ async fn audit_page(
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/audit", tag = "audit",
+    operation_id = "list_request_audit",
+    summary = "Read a request's audit trail",
+    description = "Coordinators (full details) and admins (ids, names and statuses only). Every change to and every staff read of the request, oldest first.",
     params(("id" = String, Path, description = "Request id"), PageQuery),
     responses((status = 200, description = "Everything done to and every staff read of this request, oldest first", body = Page<AuditEntry>)),
     security(("bearer" = []))
@@ -331,6 +349,9 @@ pub async fn request_audit(
 
 #[utoipa::path(
     get, path = "/api/v1/audit", tag = "audit",
+    operation_id = "list_audit_log",
+    summary = "Read the audit log",
+    description = "Admins only. The append-only audit log, oldest first, filterable; details carry ids and names, never case content.",
     params(AuditQuery),
     responses((status = 200, description = "The audit log, oldest first; details carry ids and names, never case attributes", body = Page<AuditEntry>)),
     security(("bearer" = []))

@@ -36,6 +36,9 @@ pub struct QueueQuery {
 
 #[utoipa::path(
     get, path = "/api/v1/queue", tag = "queue",
+    operation_id = "list_queue",
+    summary = "List your queue",
+    description = "Specialists (their teams' unassigned requests and their own) and coordinators (any team's). Ordered by the earliest running deadline, then priority, then age. Audited as a staff list view.",
     params(QueueQuery),
     responses((status = 200, description = "Requests to work, most urgent priority first, then oldest: \
         for a specialist their teams' unassigned requests and their own", body = Page<RequestSummary>)),
@@ -101,6 +104,9 @@ pub struct TeamQueue {
 
 #[utoipa::path(
     get, path = "/api/v1/queue/summary", tag = "queue",
+    operation_id = "get_queue_summary",
+    summary = "Summarise every team's queue",
+    description = "Coordinators only. Per team: counts by priority and status and the age of the oldest unassigned request, leaving out requests you are excluded from.",
     responses((status = 200, description = "Every team's queue: counts by priority and status, oldest unassigned age", body = Vec<TeamQueue>)),
     security(("bearer" = []))
 )]
@@ -155,6 +161,9 @@ pub async fn summary(
 
 #[utoipa::path(
     post, path = "/api/v1/queue/claim-next", tag = "queue",
+    operation_id = "claim_next_request",
+    summary = "Claim the top request of your queue",
+    description = "Specialists only. Hands the top request of your queue to you, to exactly one caller even when many ask at once. 204 when nothing waits; 409 at your open-request limit.",
     responses(
         (status = 200, description = "The top request of your queue, now yours", body = crate::api::requests::GuidanceRequest,
          headers(("ETag" = String, description = "The version, for If-Match"))),
@@ -183,6 +192,9 @@ pub async fn claim_next(
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/claim", tag = "queue",
+    operation_id = "claim_request",
+    summary = "Claim a request",
+    description = "Specialists only. Takes a request from your team's queue. 409 if someone else holds it, it is not in a queue, or you are at your open-request limit.",
     params(("id" = String, Path, description = "Request id")),
     responses(
         (status = 200, description = "Now yours", body = crate::api::requests::GuidanceRequest,
@@ -209,6 +221,9 @@ pub async fn claim(
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/release", tag = "queue",
+    operation_id = "release_request",
+    summary = "Release a request",
+    description = "Its assignee or a coordinator. Returns the request to its team's queue (or hands it on, where the team assigns automatically). 409 if nobody holds it.",
     params(("id" = String, Path, description = "Request id")),
     responses(
         (status = 200, description = "Back in the team's queue (or handed on, where the team assigns automatically)",
@@ -279,6 +294,9 @@ impl From<DecisionRow> for TriageDecision {
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/triage", tag = "queue",
+    operation_id = "list_triage_decisions",
+    summary = "List a request's triage decisions",
+    description = "Specialists and coordinators within reach. Every triage decision, oldest first, with the rule that matched or the coordinator's reason. Audited.",
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "Every triage decision on the request, oldest first, with its reason", body = Vec<TriageDecision>)),
     security(("bearer" = []))

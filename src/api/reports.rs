@@ -390,6 +390,9 @@ const FIGURE_COLUMNS: [&str; 19] = [
 
 #[utoipa::path(
     get, path = "/api/v1/reports/response-times", tag = "response times",
+    operation_id = "get_response_times_report",
+    summary = "Report response times",
+    description = "Coordinators and admins. Volumes, median and p90 first-response and resolution times and SLA compliance for a date range, grouped as asked; JSON, or CSV with `Accept: text/csv`. Figures only, no case content.",
     params(ResponseTimesQuery),
     responses((status = 200, description = "Figures per group and in total",
                content((ResponseTimesReport = "application/json"), (String = "text/csv")))),
@@ -454,6 +457,9 @@ pub async fn response_times(
 
 #[utoipa::path(
     get, path = "/api/v1/reports/sla-breaches", tag = "response times",
+    operation_id = "list_sla_breaches",
+    summary = "List SLA breaches",
+    description = "Coordinators and admins. Deadlines missed in the range, in order, by reference; JSON, or CSV with `Accept: text/csv`.",
     params(BreachesQuery),
     responses((status = 200, description = "Deadlines missed in the range, in order",
                content((Page<Breach> = "application/json"), (String = "text/csv")))),

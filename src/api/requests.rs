@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::extract::{double_option, JsonBody, QueryParams};
+use crate::api::extract::{double_option, not_null, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
@@ -315,15 +315,18 @@ pub struct EditContact {
     pub times: Option<Option<String>>,
 }
 
-/// Fields to change; absent fields stay, `null` clears an optional one.
+/// Fields to change; absent fields stay, `null` clears an optional one
+/// (`title` and `description` are not optional: `null` there is a 422).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditRequest {
+    #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 3, max = 200), custom(function = "not_blank"))]
-    #[schema(min_length = 3, max_length = 200, pattern = r"\S")]
+    #[schema(value_type = String, required = false, min_length = 3, max_length = 200, pattern = r"\S")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 10, max = 20000), custom(function = "not_blank"))]
-    #[schema(min_length = 10, max_length = 20000, pattern = r"\S")]
+    #[schema(value_type = String, required = false, min_length = 10, max_length = 20000, pattern = r"\S")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 100))]
@@ -512,6 +515,9 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(
     post, path = "/api/v1/requests", tag = "requests",
+    operation_id = "submit_request",
+    summary = "Submit a guidance request",
+    description = "Practitioners only. Submits a request about a live case (never a young person's name); it is given a reference, triaged by the rules into a team's queue and, for immediate risk, alerts the on-duty coordinators at once. Send an `Idempotency-Key` to retry safely. 422 names each invalid field.",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = r"^[!-~]{1,255}$",
             description = "Repeat a submission safely: the same key and body return the first result")),
     request_body = SubmitRequest,
@@ -645,6 +651,9 @@ pub(crate) async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/requests", tag = "requests",
+    operation_id = "list_requests",
+    summary = "List requests you may see",
+    description = "Practitioners see their own requests; specialists those of their teams and those assigned to them; coordinators all, except any they are excluded from. Filters narrow the list; staff list views are audited.",
     params(RequestListQuery),
     responses((status = 200, description = "Requests you may see", body = Page<RequestSummary>)),
     security(("bearer" = []))
@@ -737,6 +746,9 @@ pub(crate) fn summaries(
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}", tag = "requests",
+    operation_id = "get_request",
+    summary = "Get a request",
+    description = "Its requester and staff within reach (need-to-know). Staff reads are recorded in the audit trail before the answer. 404 for a request you may not see, so its existence is never revealed. The ETag is the version to send as If-Match.",
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "The request; staff reads are audited", body = GuidanceRequest,
                headers(("ETag" = String, description = "The version, for If-Match")))),
@@ -759,6 +771,9 @@ pub async fn read(
 
 #[utoipa::path(
     patch, path = "/api/v1/requests/{id}", tag = "requests",
+    operation_id = "edit_request",
+    summary = "Edit a request",
+    description = "Its requester while open, or a coordinator until closed. Absent fields stay; `null` clears an optional field and is refused (422) for `title` and `description`. Requires If-Match (428 without it, 412 if the request changed since).",
     params(
         ("id" = String, Path, description = "Request id"),
         ("If-Match" = String, Header, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "The ETag you last read; required"),
@@ -828,9 +843,10 @@ async fn run_action(
 }
 
 macro_rules! action_endpoint {
-    ($name:ident, $path:literal, $action:expr, $doc:literal) => {
+    ($name:ident, $path:literal, $action:expr, $doc:literal, $operation_id:literal, $summary:literal, $description:literal) => {
         #[utoipa::path(
             post, path = $path, tag = "requests",
+            operation_id = $operation_id, summary = $summary, description = $description,
             params(
                 ("id" = String, Path, description = "Request id"),
                 ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
@@ -852,31 +868,46 @@ action_endpoint!(
     withdraw,
     "/api/v1/requests/{id}/withdraw",
     Action::Withdraw,
-    "Withdrawn by the requester"
+    "Withdrawn by the requester",
+    "withdraw_request",
+    "Withdraw a request",
+    "Its requester only, before resolution. 409 from a status that does not allow it; 412 on a stale If-Match."
 );
 action_endpoint!(
     resolve,
     "/api/v1/requests/{id}/resolve",
     Action::Resolve,
-    "Resolved by the assignee or a coordinator"
+    "Resolved by the assignee or a coordinator",
+    "resolve_request",
+    "Resolve a request",
+    "Its assignee or a coordinator. The resolution clock stops; the requester is emailed. 409 from a status that does not allow it; 412 on a stale If-Match."
 );
 action_endpoint!(
     reopen,
     "/api/v1/requests/{id}/reopen",
     Action::Reopen,
-    "Reopened within the configured window"
+    "Reopened within the configured window",
+    "reopen_request",
+    "Reopen a resolved request",
+    "Its requester, its assignee or a coordinator, within the configured reopen window. 409 outside it or from another status; 412 on a stale If-Match."
 );
 action_endpoint!(
     close,
     "/api/v1/requests/{id}/close",
     Action::Close,
-    "Closed: the requester confirms it is resolved, or a coordinator closes it"
+    "Closed: the requester confirms it is resolved, or a coordinator closes it",
+    "close_request",
+    "Close a request",
+    "Its requester (confirming it is resolved) or a coordinator. 409 from a status that does not allow it; 412 on a stale If-Match."
 );
 action_endpoint!(
     request_information,
     "/api/v1/requests/{id}/request-information",
     Action::RequestInformation,
-    "Awaiting the requester; the response clock pauses until they reply"
+    "Awaiting the requester; the response clock pauses until they reply",
+    "request_information",
+    "Ask the requester for information",
+    "Its assignee or a coordinator. The request awaits the requester and the response clock pauses until they reply. 409 from a status that does not allow it; 412 on a stale If-Match."
 );
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -901,6 +932,9 @@ pub struct AssignBody {
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/triage", tag = "requests",
+    operation_id = "triage_request",
+    summary = "Triage or re-triage a request",
+    description = "Coordinators only. Sets the priority and team (and may correct the category), recording the decision and its reason in the triage history. 409 if the request's status does not allow it; 412 on a stale If-Match.",
     params(
         ("id" = String, Path, description = "Request id"),
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
@@ -949,6 +983,9 @@ pub async fn triage(
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/assign", tag = "requests",
+    operation_id = "assign_request",
+    summary = "Assign a request to a specialist",
+    description = "Coordinators only. Hands the request to an active specialist of its team, who is emailed. 409 if the status does not allow it or the specialist is excluded; 412 on a stale If-Match.",
     params(
         ("id" = String, Path, description = "Request id"),
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),
@@ -983,6 +1020,9 @@ pub async fn assign(
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/unassign", tag = "requests",
+    operation_id = "unassign_request",
+    summary = "Put a request back in its team's queue",
+    description = "Coordinators only. Takes the request from its assignee back to the team's queue. 409 if it is not assigned; 412 on a stale If-Match.",
     params(
         ("id" = String, Path, description = "Request id"),
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^("[0-9]+"|[0-9]+)$"#, description = "Refuse with 412 if the request changed since this ETag"),

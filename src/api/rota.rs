@@ -78,7 +78,10 @@ const ROTA_READERS: &[Role] = &[Role::Specialist, Role::Coordinator, Role::Admin
 const ROTA_WRITERS: &[Role] = &[Role::Coordinator];
 
 #[utoipa::path(
-    get, path = "/api/v1/rota", tag = "response times",
+    get, path = "/api/v1/rota", tag = "rota",
+    operation_id = "list_rota_shifts",
+    summary = "List duty rota shifts",
+    description = "Specialists, coordinators and admins. Shifts overlapping the span, by start: who is on duty or on call for immediate-risk alerts and escalation.",
     params(RotaQuery),
     responses((status = 200, description = "Shifts overlapping the span, by start", body = Page<Shift>)),
     security(("bearer" = []))
@@ -123,7 +126,10 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/rota", tag = "response times",
+    post, path = "/api/v1/rota", tag = "rota",
+    operation_id = "add_rota_shift",
+    summary = "Add a rota shift",
+    description = "Coordinators only. Puts a specialist or coordinator on the duty rota for a span; immediate-risk alerts and escalations go to whoever is on duty. 422 for a span that ends before it starts or a user of the wrong role.",
     request_body = NewShift,
     responses(
         (status = 201, description = "Added to the rota", body = Shift,
@@ -185,7 +191,10 @@ pub async fn create(
 }
 
 #[utoipa::path(
-    delete, path = "/api/v1/rota/{id}", tag = "response times",
+    delete, path = "/api/v1/rota/{id}", tag = "rota",
+    operation_id = "remove_rota_shift",
+    summary = "Remove a rota shift",
+    description = "Coordinators only. Takes a shift off the rota.",
     params(("id" = String, Path, description = "Shift id")),
     responses((status = 204, description = "Removed from the rota")),
     security(("bearer" = []))

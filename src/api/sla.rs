@@ -125,6 +125,9 @@ impl SlaEvent {
 
 #[utoipa::path(
     get, path = "/api/v1/requests/{id}/sla-events", tag = "response times",
+    operation_id = "list_sla_events",
+    summary = "List a request's SLA events",
+    description = "Specialists and coordinators within reach. Warnings, breaches and escalations recorded for the request, oldest first.",
     params(("id" = String, Path, description = "Request id")),
     responses((status = 200, description = "The request's SLA events, oldest first", body = Vec<SlaEvent>)),
     security(("bearer" = []))
@@ -155,6 +158,9 @@ const ACKNOWLEDGING_DUTIES: [Duty; 2] = [Duty::DutyCoordinator, Duty::UnitLead];
 
 #[utoipa::path(
     post, path = "/api/v1/requests/{id}/acknowledge", tag = "response times",
+    operation_id = "acknowledge_request",
+    summary = "Acknowledge an immediate-risk request",
+    description = "The assignee or a coordinator on duty (403 for others). Records that an immediate-risk (P1) alert was seen, which stops its escalation. 409 for a request that is not P1 or is already acknowledged.",
     params(("id" = String, Path, description = "Request id")),
     responses(
         (status = 200, description = "Acknowledged; escalation stops", body = crate::api::requests::GuidanceRequest),

@@ -72,6 +72,9 @@ const TEAM_READERS: &[Role] = &[Role::Admin, Role::Coordinator];
 
 #[utoipa::path(
     post, path = "/api/v1/teams", tag = "teams",
+    operation_id = "create_team",
+    summary = "Create a team",
+    description = "Admins only. A team of specialists that triage rules can route requests to. 409 if the name is taken.",
     request_body = CreateTeam,
     responses(
         (status = 201, description = "Created", body = Team,
@@ -110,6 +113,9 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/teams", tag = "teams",
+    operation_id = "list_teams",
+    summary = "List teams",
+    description = "Admins and coordinators. Teams, by name.",
     params(TeamListQuery),
     responses((status = 200, description = "A page of teams", body = Page<Team>)),
     security(("bearer" = []))
@@ -134,6 +140,9 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/teams/{id}", tag = "teams",
+    operation_id = "get_team",
+    summary = "Get a team",
+    description = "Admins and coordinators. One team and its members.",
     params(("id" = String, Path, description = "Team id")),
     responses((status = 200, description = "The team and its members", body = TeamDetail)),
     security(("bearer" = []))

@@ -184,6 +184,9 @@ pub(crate) fn check_password(field: &str, password: &str) -> Result<(), ApiError
 
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "users",
+    operation_id = "create_user",
+    summary = "Create a user",
+    description = "Admins only. Creates a practitioner, specialist, coordinator or admin account with an initial password. 409 if the email is taken; 422 names each invalid field.",
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = User,
@@ -224,6 +227,9 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users",
+    operation_id = "list_users",
+    summary = "List users",
+    description = "Admins only. Users, filterable by role, team and whether active.",
     params(UserListQuery),
     responses((status = 200, description = "A page of users", body = Page<User>)),
     security(("bearer" = []))
@@ -259,6 +265,9 @@ pub async fn list(
 
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "users",
+    operation_id = "get_user",
+    summary = "Get a user",
+    description = "Admins only. One user account.",
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, description = "The user", body = User)),
     security(("bearer" = []))
@@ -280,6 +289,9 @@ pub async fn read(
 
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users",
+    operation_id = "update_user",
+    summary = "Update a user",
+    description = "Admins only. Changes the fields sent; absent fields stay. 409 if it would demote yourself or the last admin.",
     params(("id" = String, Path, description = "User id")),
     request_body = UpdateUser,
     responses(
@@ -330,6 +342,9 @@ async fn set_active(
 
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/disable", tag = "users",
+    operation_id = "disable_user",
+    summary = "Disable a user",
+    description = "Admins only. The user can no longer sign in and every session of theirs ends at once. 409 for yourself or the last admin.",
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "Disabled; every session of the user has ended", body = User),
@@ -347,6 +362,9 @@ pub async fn disable(
 
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/enable", tag = "users",
+    operation_id = "enable_user",
+    summary = "Enable a user",
+    description = "Admins only. Lets a disabled user sign in again.",
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, description = "Enabled", body = User)),
     security(("bearer" = []))
@@ -361,6 +379,9 @@ pub async fn enable(
 
 #[utoipa::path(
     put, path = "/api/v1/users/{id}/password", tag = "users",
+    operation_id = "set_user_password",
+    summary = "Set a user's password",
+    description = "Admins only. Sets a new password for someone else and ends all their sessions. Your own password is changed at /api/v1/me/password (409 here).",
     params(("id" = String, Path, description = "User id")),
     request_body = SetPassword,
     responses(

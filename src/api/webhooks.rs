@@ -131,6 +131,9 @@ async fn url_problem(url: &str, http_loopback: bool, reach: &Reach) -> Option<St
 
 #[utoipa::path(
     post, path = "/api/v1/webhooks", tag = "webhooks",
+    operation_id = "create_webhook",
+    summary = "Register a webhook",
+    description = "API clients with `webhooks:manage`. Subscribes an HTTPS URL to events about the requests this client submitted. The signing secret is shown this once. URLs that resolve to private, loopback or other special-purpose addresses are refused (422).",
     request_body = CreateWebhook,
     responses((status = 201, description = "Registered; the signing secret is shown this once", body = WebhookWithSecret)),
     security(("client" = ["webhooks:manage"]))
@@ -188,6 +191,9 @@ pub async fn create(
 
 #[utoipa::path(
     get, path = "/api/v1/webhooks", tag = "webhooks",
+    operation_id = "list_webhooks",
+    summary = "List this client's webhooks",
+    description = "API clients with `webhooks:manage`. The webhooks this client registered; never their secrets.",
     params(PageQuery),
     responses((status = 200, description = "This client's webhooks", body = Page<Webhook>)),
     security(("client" = ["webhooks:manage"]))
@@ -234,6 +240,9 @@ async fn own_webhook(
 
 #[utoipa::path(
     get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    operation_id = "get_webhook",
+    summary = "Get a webhook",
+    description = "API clients with `webhooks:manage`. One of this client's webhooks; 404 for any other.",
     params(("id" = String, Path, description = "Webhook id")),
     responses((status = 200, description = "The webhook", body = Webhook)),
     security(("client" = ["webhooks:manage"]))
@@ -250,6 +259,9 @@ pub async fn read(
 
 #[utoipa::path(
     delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    operation_id = "delete_webhook",
+    summary = "Delete a webhook",
+    description = "API clients with `webhooks:manage`. Removes one of this client's webhooks; deliveries still waiting are not sent. 404 for any other.",
     params(("id" = String, Path, description = "Webhook id")),
     responses((status = 204, description = "Deleted; deliveries still waiting are not sent")),
     security(("client" = ["webhooks:manage"]))
@@ -280,6 +292,9 @@ pub async fn delete(
 
 #[utoipa::path(
     get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
+    operation_id = "list_webhook_deliveries",
+    summary = "List a webhook's deliveries",
+    description = "API clients with `webhooks:manage`. The delivery log of one of this client's webhooks, newest first: status, attempts, the last answer and the next try.",
     params(("id" = String, Path, description = "Webhook id"), PageQuery),
     responses((status = 200, description = "The delivery log, newest first", body = Page<Delivery>)),
     security(("client" = ["webhooks:manage"]))
@@ -314,6 +329,9 @@ pub async fn deliveries(
 
 #[utoipa::path(
     post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
+    operation_id = "redeliver_webhook_delivery",
+    summary = "Send a delivery again",
+    description = "API clients with `webhooks:manage`. Queues a new delivery of the same event (same event id and body, so receivers can drop repeats). 404 for a delivery of another webhook.",
     params(("id" = String, Path, description = "Webhook id"),
            ("delivery_id" = String, Path, description = "The delivery to send again")),
     responses((status = 202, description = "A new delivery of the same event (same event id and body), queued now", body = Delivery)),

@@ -10,8 +10,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
+use crate::domain::deadlines::ClockKind;
 use crate::domain::integrations::WebhookEvent;
+use crate::domain::lifecycle::Status;
 use crate::domain::notifications::outbox_priority;
+use crate::domain::requests::Priority;
 use crate::error::ApiError;
 use crate::store;
 use crate::store::requests::RequestRow;
@@ -35,7 +38,10 @@ pub struct Payload {
 pub struct PayloadData {
     pub request_id: String,
     pub reference: String,
+    // The stored text of a checked enum: typed here for clients only.
+    #[schema(value_type = Status)]
     pub status: String,
+    #[schema(value_type = Option<Priority>)]
     pub priority: Option<String>,
     pub updated_at: DateTime<Utc>,
     #[serde(flatten)]
@@ -47,19 +53,31 @@ pub struct PayloadData {
 pub struct Detail {
     /// `request.status_changed`: the status before.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Status>)]
     pub previous_status: Option<String>,
     /// `message.created`: the reply's id (fetch it from the messages endpoint).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
-    /// `message.created`: `unit` or `requester`.
+    /// `message.created`: who wrote the reply.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// `request.sla_breached`: `first_response`, `next_response`, `resolution` or `acknowledgement`.
+    pub from: Option<ReplyAuthor>,
+    /// `request.sla_breached`: the clock whose target was missed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ClockKind>)]
     pub clock: Option<String>,
     /// `request.sla_breached`: when the target was due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
+}
+
+/// Who wrote a reply that `message.created` announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyAuthor {
+    /// The unit's staff.
+    Unit,
+    /// The practitioner (or the API client for them) who submitted it.
+    Requester,
 }
 
 /// A delivery's body for `event` about `row`.

@@ -525,6 +525,122 @@ async fn another_organisations_events_and_requests_stay_with_it() {
     .problem(404);
 }
 
+/// Asserts a token-endpoint error as OAuth 2.0 libraries read it: the
+/// RFC 6749 §5.2 `error` code and `error_description` beside the problem.
+fn assert_oauth_error(reply: &Reply, status: u16, code: &str) {
+    reply.problem(status);
+    assert_eq!(reply.body["error"], code, "{}", reply.body);
+    assert!(
+        reply.body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty() && d.is_ascii() && !d.contains(['"', '\\'])),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.get("access_token").is_none());
+}
+
+#[tokio::test]
+async fn token_errors_carry_oauth_error_members_and_unknown_parameters_are_ignored() {
+    let unit = agency_unit().await;
+    let app = &unit.app;
+    let (id, secret) = app
+        .api_client(&unit.admin, "police", &["requests:read"])
+        .await;
+
+    // RFC 6749 §3.2: parameters the server does not know are ignored.
+    let extra = app
+        .token_form(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("audience", "https://nru.example"),
+                ("resource", "anything"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(extra.status, StatusCode::OK, "{}", extra.body);
+    assert!(extra.body["access_token"].is_string());
+
+    let wrong = app
+        .token_form(
+            &[("grant_type", "client_credentials")],
+            Some((&id, "not-the-secret")),
+        )
+        .await;
+    assert_oauth_error(&wrong, 401, "invalid_client");
+    assert!(wrong
+        .header("www-authenticate")
+        .is_some_and(|v| v.starts_with("Basic")));
+    let unknown = app
+        .token_form(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "no-such-client"),
+                ("client_secret", "x"),
+            ],
+            None,
+        )
+        .await;
+    assert_oauth_error(&unknown, 401, "invalid_client");
+
+    let grant = app
+        .token_form(&[("grant_type", "password")], Some((&id, &secret)))
+        .await;
+    assert_oauth_error(&grant, 400, "unsupported_grant_type");
+    assert_eq!(grant.fields(), ["grant_type"]);
+    let scope = app
+        .token_form(
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "requests:write"),
+            ],
+            Some((&id, &secret)),
+        )
+        .await;
+    assert_oauth_error(&scope, 400, "invalid_scope");
+    assert_eq!(scope.fields(), ["scope"]);
+
+    // A missing or malformed parameter is a 400 `invalid_request` naming it.
+    let missing = app
+        .token_form(&[("client_id", &id), ("client_secret", &secret)], None)
+        .await;
+    assert_oauth_error(&missing, 400, "invalid_request");
+    assert_eq!(missing.fields(), ["grant_type"]);
+    let long = "x".repeat(65);
+    let too_long = app
+        .token_form(&[("grant_type", &long)], Some((&id, &secret)))
+        .await;
+    assert_oauth_error(&too_long, 400, "invalid_request");
+    assert_eq!(too_long.fields(), ["grant_type"]);
+    let twice = app
+        .token_form(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ],
+            Some((&id, &secret)),
+        )
+        .await;
+    assert_oauth_error(&twice, 400, "invalid_request");
+    let json_body = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"grant_type": "client_credentials"}),
+        )
+        .await;
+    assert_oauth_error(&json_body, 415, "invalid_request");
+
+    // Other endpoints' problems stay plain RFC 9457.
+    let other = app.get("/api/v1/client/requests", None).await;
+    other.problem(401);
+    assert!(other.body.get("error").is_none());
+}
+
 #[tokio::test]
 async fn tokens_stop_at_revocation_rotation_missing_scopes_and_wrong_secrets() {
     let unit = unit_on(

@@ -785,6 +785,42 @@ async fn stale_or_missing_if_match_is_refused_and_nothing_is_overwritten() {
 }
 
 #[tokio::test]
+async fn a_null_title_or_description_is_refused_by_name_and_changes_nothing() {
+    let u = unit().await;
+    let submitted = u.submit().await;
+    let id = submitted["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/requests/{id}");
+    for (body, fields) in [
+        (json!({"title": null}), vec!["title"]),
+        (json!({"description": null}), vec!["description"]),
+        (
+            json!({"title": null, "local_reference": "REF-9"}),
+            vec!["title"],
+        ),
+    ] {
+        let reply = read(
+            u.app
+                .client
+                .patch(format!("{}{}", u.app.address, path))
+                .bearer_auth(&u.practitioner)
+                .header("If-Match", "\"1\"")
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        reply.problem(422);
+        assert_eq!(reply.fields(), fields, "{body}");
+    }
+    let now = u.app.get(&path, Some(&u.practitioner)).await;
+    assert_eq!(now.header("etag"), Some("\"1\""));
+    assert_eq!(now.body["title"], submitted["title"]);
+    assert_eq!(now.body["description"], submitted["description"]);
+    assert_eq!(now.body["local_reference"], submitted["local_reference"]);
+}
+
+#[tokio::test]
 async fn staff_reads_are_audited_and_the_trail_is_for_coordinators_and_admins() {
     let u = unit().await;
     let id = u.assigned().await;
