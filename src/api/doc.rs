@@ -216,12 +216,9 @@ impl Modify for CommonResponses {
                 // rather than leave tools to guess.
                 operation.security.get_or_insert_with(Vec::new);
                 add_common_responses(operation, rate_limited);
-                // Ids in query filters stay plain strings: a malformed one
-                // filters to an empty page rather than being refused, and a
-                // `uuid` format would promise a check the server does not make.
+                // Ids in paths and in query filters (checked by `uuid_id`).
                 for parameter in operation.parameters.iter_mut().flatten() {
-                    if matches!(parameter.parameter_in, ParameterIn::Path) && is_id(&parameter.name)
-                    {
+                    if is_id(&parameter.name) {
                         if let Some(schema) = parameter.schema.as_mut() {
                             as_uuid(schema);
                         }

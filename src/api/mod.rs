@@ -44,6 +44,17 @@ pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
     Ok(())
 }
 
+/// Ids are UUIDs; a filter by anything else is refused rather than
+/// answered with an empty page, as the document's `format: uuid` promises.
+pub(crate) fn uuid_id(value: &str) -> Result<(), validator::ValidationError> {
+    if uuid::Uuid::try_parse(value).is_err() {
+        let mut error = validator::ValidationError::new("uuid");
+        error.message = Some("must be an id (a UUID)".into());
+        return Err(error);
+    }
+    Ok(())
+}
+
 /// A resource whose other methods get 405 with an `Allow` header.
 fn resource(path: &str, allow: &'static str, routes: Vec<Route>) -> actix_web::Resource {
     let mut resource = web::resource(path);

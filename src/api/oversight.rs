@@ -12,6 +12,7 @@ use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::requests::as_actor;
+use crate::api::uuid_id;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::error::ApiError;
@@ -274,7 +275,9 @@ impl AuditEntry {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    #[validate(custom(function = "uuid_id"))]
     pub request_id: Option<String>,
+    #[validate(custom(function = "uuid_id"))]
     pub actor_id: Option<String>,
     /// e.g. `request.read`, `request.transition`, `message.created`.
     pub action: Option<String>,

@@ -8,6 +8,7 @@ use validator::Validate;
 use crate::api::extract::QueryParams;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::requests::{as_actor, audited, extras, listed, respond, view, RequestSummary};
+use crate::api::uuid_id;
 use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
@@ -25,6 +26,7 @@ use crate::store::triage::DecisionRow;
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Required for coordinators (any team); specialists may narrow to one of theirs.
+    #[validate(custom(function = "uuid_id"))]
     pub team_id: Option<String>,
     pub priority: Option<Priority>,
     /// Page size, 1 to 100 (default 25).

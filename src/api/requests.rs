@@ -12,6 +12,7 @@ use crate::api::extract::{double_option, not_null, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
+use crate::api::uuid_id;
 use crate::audit_trail::{Audited, Shown};
 use crate::auth::{Caller, ClientCaller};
 use crate::db::DbConnection;
@@ -353,7 +354,9 @@ pub struct RequestListQuery {
     pub category: Option<Category>,
     pub priority: Option<Priority>,
     pub urgency: Option<Urgency>,
+    #[validate(custom(function = "uuid_id"))]
     pub team_id: Option<String>,
+    #[validate(custom(function = "uuid_id"))]
     pub assignee_id: Option<String>,
     pub region: Option<Region>,
     /// Exact reference, e.g. NRU-2026-000123.

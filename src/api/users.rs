@@ -10,6 +10,7 @@ use validator::Validate;
 use crate::accounts::{self, AccountChanges, NewAccount};
 use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::uuid_id;
 use crate::api::{hash_password, not_blank};
 use crate::auth::Caller;
 use crate::domain::accounts::{password_problem, Organisation, Region, Role, Skill};
@@ -153,6 +154,7 @@ pub struct SetPassword {
 pub struct UserListQuery {
     pub role: Option<Role>,
     /// Members of this team.
+    #[validate(custom(function = "uuid_id"))]
     pub team_id: Option<String>,
     pub active: Option<bool>,
     /// Page size, 1 to 100 (default 25).

@@ -7,11 +7,12 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{panic_message, Pass};
+use super::{panic_message, Job, Pass};
 use crate::error::ApiError;
 
 /// An outbox worker: what it leases, tries and records.
@@ -145,6 +146,24 @@ pub async fn deliver_batch<O: Outbox>(outbox: &O) -> Result<Batch, ApiError> {
             more_due,
         }),
     }
+}
+
+/// The supervised job of an outbox: a batch per run, at once again while a
+/// full batch suggests more are due, else every `interval_seconds`; a run
+/// may take as long as a lease before it counts as stalled.
+pub fn job<O: Outbox>(
+    name: &'static str,
+    outbox: O,
+    interval_seconds: i64,
+    lease_seconds: i64,
+) -> Job {
+    let interval = Duration::from_secs(interval_seconds.unsigned_abs());
+    let lease = Duration::from_secs(lease_seconds.unsigned_abs());
+    Job::new(name, interval, move || {
+        let outbox = outbox.clone();
+        async move { Ok::<Pass, ApiError>(deliver_batch(&outbox).await?.pass()) }
+    })
+    .runs_may_take(lease)
 }
 
 /// Batches until no more are due; how many rows went out.

@@ -23,7 +23,7 @@ use crate::domain::accounts::display_name_problem;
 use crate::domain::notifications::{retry_delay_seconds, EmailEvent};
 use crate::error::ApiError;
 use crate::jobs::outbox::{self, Outbox};
-use crate::jobs::{Job, Pass};
+use crate::jobs::Job;
 use crate::metrics::Metrics;
 use crate::store;
 use crate::store::outbox::{EmailRow, DEAD, PENDING, SENT, SUPPRESSED};
@@ -289,16 +289,13 @@ impl Mailer {
         outbox::drain(self).await
     }
 
-    /// The supervised job: a batch per run, at once again while a full
-    /// batch suggests more are due, else every `worker_interval_seconds`.
+    /// The supervised job ([`outbox::job`]).
     pub fn job(self) -> Job {
-        let interval = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
-        let lease = StdDuration::from_secs(self.settings.lease_seconds.unsigned_abs());
-        Job::new("mailer", interval, move || {
-            let mailer = self.clone();
-            async move { Ok::<Pass, ApiError>(outbox::deliver_batch(&mailer).await?.pass()) }
-        })
-        .runs_may_take(lease)
+        let (interval, lease) = (
+            self.settings.worker_interval_seconds,
+            self.settings.lease_seconds,
+        );
+        outbox::job("mailer", self, interval, lease)
     }
 }
 

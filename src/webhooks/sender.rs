@@ -22,7 +22,7 @@ use crate::domain::integrations::is_public;
 use crate::domain::notifications::retry_delay_seconds;
 use crate::error::ApiError;
 use crate::jobs::outbox::{self, Outbox};
-use crate::jobs::{Job, Pass};
+use crate::jobs::Job;
 use crate::store;
 use crate::store::webhooks::{Attempt, DeliveryRow, DEAD, DELIVERED, PENDING};
 
@@ -227,15 +227,13 @@ impl Dispatcher {
         outbox::drain(self).await
     }
 
-    /// The supervised job, run like the mailer's ([`crate::notify::mailer::Mailer::job`]).
+    /// The supervised job ([`outbox::job`]).
     pub fn job(self) -> Job {
-        let interval = StdDuration::from_secs(self.settings.worker_interval_seconds.unsigned_abs());
-        let lease = StdDuration::from_secs(self.settings.lease_seconds.unsigned_abs());
-        Job::new("webhook_sender", interval, move || {
-            let dispatcher = self.clone();
-            async move { Ok::<Pass, ApiError>(outbox::deliver_batch(&dispatcher).await?.pass()) }
-        })
-        .runs_may_take(lease)
+        let (interval, lease) = (
+            self.settings.worker_interval_seconds,
+            self.settings.lease_seconds,
+        );
+        outbox::job("webhook_sender", self, interval, lease)
     }
 }
 

@@ -1234,6 +1234,22 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
         .await;
     bad.problem(400);
     assert_eq!(bad.fields(), ["status"]);
+    // An id filter that is no id is refused by name, not an empty page.
+    for (path, field, who) in [
+        (
+            "/api/v1/requests?assignee_id=nobody",
+            "assignee_id",
+            &u.coordinator,
+        ),
+        ("/api/v1/requests?team_id=1", "team_id", &u.coordinator),
+        ("/api/v1/queue?team_id=duty", "team_id", &u.coordinator),
+        ("/api/v1/audit?actor_id=x", "actor_id", &u.admin),
+        ("/api/v1/users?team_id=x", "team_id", &u.admin),
+    ] {
+        let bad = u.app.get(path, Some(who)).await;
+        bad.problem(400);
+        assert_eq!(bad.fields(), [field], "{path}");
+    }
 }
 
 #[tokio::test]
