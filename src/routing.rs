@@ -138,10 +138,19 @@ pub fn auto_assign(
     };
     let mut candidates = queue::candidates(conn, &team_id, &row.id)?;
     candidates.retain(|c| Some(c.user_id.as_str()) != skip_user);
-    let Some(chosen) = least_loaded(&candidates, skill) else {
-        return Ok(row);
+    let assignee = loop {
+        let Some(chosen) = least_loaded(&candidates, skill) else {
+            return Ok(row);
+        };
+        let chosen = chosen.user_id.clone();
+        // Loads were read without locks: another transaction (a claim, a
+        // hand-on) may have given the chosen person work since. Counted
+        // again under their lock, as a claim counts, or the next one tried.
+        if at_limit(conn, &chosen)?.is_none() {
+            break chosen;
+        }
+        candidates.retain(|c| c.user_id != chosen);
     };
-    let assignee = chosen.user_id.clone();
     let changes = RequestChanges {
         assignee_id: Some(Some(assignee.clone())),
         assigned_at: Some(Some(row.assigned_at.unwrap_or(now))),
@@ -204,15 +213,24 @@ fn require_specialist(actor: &Actor) -> Result<(), ApiError> {
 /// Locks the caller's own row first, so concurrent claims by one person
 /// count their load one after another and the limit holds.
 fn refuse_over_limit(conn: &mut DbConnection, actor: &Actor) -> Result<(), ApiError> {
-    let user = store::users::find_locked(conn, &actor.user_id)?.ok_or(ApiError::NotFound)?;
-    if let Some(limit) = user.max_open_requests {
-        if queue::open_count(conn, &actor.user_id)? >= i64::from(limit) {
-            return Err(ApiError::conflict(format!(
-                "you already hold {limit} open requests, your limit"
-            )));
-        }
+    match at_limit(conn, &actor.user_id)? {
+        Some(limit) => Err(ApiError::conflict(format!(
+            "you already hold {limit} open requests, your limit"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The person's limit if they hold that many open requests already. Their
+/// row stays locked (PostgreSQL) until the transaction ends, so whoever
+/// counts next waits for this transaction's change: every path that hands
+/// someone work (claims, least-loaded assignment) counts here.
+fn at_limit(conn: &mut DbConnection, user_id: &str) -> Result<Option<i32>, ApiError> {
+    let user = store::users::find_locked(conn, user_id)?.ok_or(ApiError::NotFound)?;
+    match user.max_open_requests {
+        Some(limit) if queue::open_count(conn, user_id)? >= i64::from(limit) => Ok(Some(limit)),
+        _ => Ok(None),
+    }
 }
 
 fn take(

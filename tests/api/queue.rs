@@ -735,6 +735,70 @@ async fn concurrent_claims_of_distinct_requests_stop_at_the_load_limit() {
     }
 }
 
+/// A specialist who may hold two, in a least-loaded team and a manual one:
+/// while a coordinator releases five requests of the least-loaded team (each
+/// handed on to the least loaded, never back to its holder), the specialist
+/// claims five from the manual team. However the two interleave, they end
+/// up holding exactly two, and nobody gets an error.
+#[tokio::test]
+async fn handing_on_released_work_while_claiming_keeps_the_load_limit() {
+    for round in 0..5 {
+        let d = desk().await;
+        let (holder_id, _) = d.specialist("holder@unit.test", &d.crime).await;
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            let request = d.submit("child_criminal_exploitation", "high").await;
+            assert_eq!(request["assignee_id"], json!(holder_id));
+            held.push(request["id"].as_str().unwrap().to_owned());
+        }
+        let (capped_id, capped) = staff(
+            &d.app,
+            &d.admin,
+            "capped@unit.test",
+            "specialist",
+            &[&d.crime, &d.duty],
+            &["crime_and_justice"],
+            Some(2),
+            true,
+        )
+        .await;
+        let mut waiting = Vec::new();
+        for _ in 0..5 {
+            let request = d.submit("other", "standard").await;
+            waiting.push(request["id"].as_str().unwrap().to_owned());
+        }
+        let releases = held.iter().map(|id| {
+            d.claim_request(&d.coordinator, &format!("/api/v1/requests/{id}/release"))
+                .json(&json!({}))
+        });
+        let claims = waiting
+            .iter()
+            .map(|id| d.claim_request(&capped, &format!("/api/v1/requests/{id}/claim")));
+        let replies = at_once(releases.zip(claims).flat_map(|(a, b)| [a, b]).collect()).await;
+        assert!(
+            replies
+                .iter()
+                .all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT),
+            "round {round}: {:?}",
+            statuses(&replies)
+        );
+        let holding = d
+            .app
+            .get(
+                &format!("/api/v1/requests?assignee_id={capped_id}&limit=100"),
+                Some(&d.coordinator),
+            )
+            .await;
+        let open = holding.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|r| r["status"] == "assigned")
+            .count();
+        assert_eq!(open, 2, "round {round}: the limit is 2");
+    }
+}
+
 #[tokio::test]
 async fn concurrent_claim_next_calls_stop_at_the_load_limit() {
     let d = desk().await;
