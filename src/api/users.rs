@@ -82,7 +82,13 @@ pub struct CreateUser {
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 120), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 120, pattern = r"\S")]
+    // Not blank, and no control characters or line separators: names reach
+    // email headers (`display_name_problem`).
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u2028\u2029]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F\u2028\u2029]*$"
+    )]
     pub display_name: String,
     pub role: Role,
     /// At least 12 characters.
@@ -115,7 +121,11 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 120), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 120, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u2028\u2029]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F\u2028\u2029]*$"
+    )]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     /// null clears it.
