@@ -22,3 +22,4 @@ mod sla;
 mod smtp;
 mod teams;
 mod users;
+mod web_vendor;
