@@ -702,6 +702,25 @@ mod tests {
     }
 
     #[test]
+    fn the_web_client_settings_default_to_the_service_itself_and_are_checked() {
+        let s = dev_settings();
+        let own = format!("http://{}:{}", s.server.host, s.server.port);
+        assert_eq!(s.server.public_origin, own);
+        assert_eq!(s.email.web_base_url, own);
+        assert_eq!(s.auth.idle_timeout_seconds, 900);
+        for bad in ["https://helpdesk.example.org/", "helpdesk.example.org", ""] {
+            let mut s = dev_settings();
+            s.server.public_origin = bad.into();
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.starts_with("server.public_origin"), "{err}");
+        }
+        let mut s = dev_settings();
+        s.auth.idle_timeout_seconds = 0;
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("auth.idle_timeout_seconds"), "{err}");
+    }
+
+    #[test]
     fn production_refuses_plain_http_webhooks_and_bad_networks_are_named() {
         let mut s = dev_settings();
         s.environment = Environment::Production;

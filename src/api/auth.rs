@@ -45,7 +45,7 @@ pub enum SessionMode {
 pub struct RefreshRequest {
     /// Required unless the browser sends the session cookie.
     #[validate(length(min = 1, max = 512))]
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(min_length = 1, max_length = 512, nullable = false)]
     pub refresh_token: Option<String>,
 }
 
@@ -60,10 +60,12 @@ pub struct TokenResponse {
     /// Single use: exchange it at /auth/refresh for a new pair. Absent when
     /// the session is kept in the cookie (it is in the cookie instead).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub refresh_token: Option<String>,
     /// Cookie sessions only: seconds without activity after which the web
     /// client signs its user out (`auth.idle_timeout_seconds`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub idle_timeout_seconds: Option<i64>,
 }
 
