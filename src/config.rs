@@ -200,6 +200,9 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     /// Browser origins (the web client's) allowed to call the API.
     pub cors_allowed_origins: Vec<String>,
+    /// The origin browsers see this service at (behind a load balancer, its
+    /// public https one): cookie-driven refresh and sign-out accept it.
+    pub public_origin: String,
     /// Proxies and load balancers (CIDR) whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
 }
@@ -210,28 +213,35 @@ impl ServerSettings {
         parse_networks("server.trusted_proxies", &self.trusted_proxies)
     }
 
-    /// Each allowed origin must be an origin: http(s), a host, nothing after.
+    /// The public origin and each allowed one must be origins.
     fn check_origins(&self) -> anyhow::Result<()> {
+        check_origin("server.public_origin", &self.public_origin)?;
         for origin in &self.cors_allowed_origins {
-            let parsed = url::Url::parse(origin).ok();
-            let is_origin = parsed.is_some_and(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some()
-                    && u.username().is_empty()
-                    && u.password().is_none()
-                    && u.path() == "/"
-                    && !origin.ends_with('/')
-                    && u.query().is_none()
-                    && u.fragment().is_none()
-            });
-            if !is_origin {
-                anyhow::bail!(
-                    "server.cors_allowed_origins: \"{origin}\" is not an origin such as https://helpdesk.example.org"
-                );
-            }
+            check_origin("server.cors_allowed_origins", origin)?;
         }
         Ok(())
     }
+}
+
+/// An origin: http(s), a host, nothing after; the error names the setting.
+fn check_origin(setting: &str, origin: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(origin).ok();
+    let is_origin = parsed.is_some_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.username().is_empty()
+            && u.password().is_none()
+            && u.path() == "/"
+            && !origin.ends_with('/')
+            && u.query().is_none()
+            && u.fragment().is_none()
+    });
+    if !is_origin {
+        anyhow::bail!(
+            "{setting}: \"{origin}\" is not an origin such as https://helpdesk.example.org"
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,6 +281,8 @@ pub struct AuthSettings {
     pub audience: String,
     pub access_token_ttl_seconds: i64,
     pub refresh_token_ttl_seconds: i64,
+    /// A browser client signs its user out after this long without activity.
+    pub idle_timeout_seconds: i64,
     pub login_max_failures_per_account_address: i64,
     pub login_max_failures_per_account: i64,
     pub login_max_failures_per_address: i64,
@@ -428,6 +440,12 @@ impl Settings {
             (
                 "auth.refresh_token_ttl_seconds",
                 self.auth.refresh_token_ttl_seconds,
+                1,
+                TEN_YEARS_SECONDS,
+            ),
+            (
+                "auth.idle_timeout_seconds",
+                self.auth.idle_timeout_seconds,
                 1,
                 TEN_YEARS_SECONDS,
             ),
@@ -681,6 +699,25 @@ mod tests {
         s.auth.jwt_secret = Secret::new("x".repeat(32));
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("metrics.token"), "{err}");
+    }
+
+    #[test]
+    fn the_web_client_settings_default_to_the_service_itself_and_are_checked() {
+        let s = dev_settings();
+        let own = format!("http://{}:{}", s.server.host, s.server.port);
+        assert_eq!(s.server.public_origin, own);
+        assert_eq!(s.email.web_base_url, own);
+        assert_eq!(s.auth.idle_timeout_seconds, 900);
+        for bad in ["https://helpdesk.example.org/", "helpdesk.example.org", ""] {
+            let mut s = dev_settings();
+            s.server.public_origin = bad.into();
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.starts_with("server.public_origin"), "{err}");
+        }
+        let mut s = dev_settings();
+        s.auth.idle_timeout_seconds = 0;
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("auth.idle_timeout_seconds"), "{err}");
     }
 
     #[test]

@@ -165,6 +165,7 @@ mod tests {
             audience: "nru-helpdesk-api".into(),
             access_token_ttl_seconds: 900,
             refresh_token_ttl_seconds: 3600,
+            idle_timeout_seconds: 900,
             login_max_failures_per_account_address: 5,
             login_max_failures_per_account: 50,
             login_max_failures_per_address: 20,

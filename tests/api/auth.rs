@@ -588,3 +588,246 @@ async fn changing_your_password_keeps_this_session_and_ends_the_others() {
     .await
     .problem(401);
 }
+
+// Browser mode: the refresh token lives in an HttpOnly cookie.
+
+const COOKIE: &str = "__Secure-nru-refresh";
+const COOKIE_PATHS: [&str; 2] = ["/api/v1/auth/refresh", "/api/v1/auth/logout"];
+
+async fn browser_login(app: &TestApp) -> Reply {
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "session": "cookie"}),
+    )
+    .await
+}
+
+fn set_cookies(reply: &Reply) -> Vec<&str> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
+}
+
+/// The refresh token a reply set, asserting one cookie per path, each with
+/// the attributes a browser needs to keep it from scripts and other sites.
+fn cookie_set(reply: &Reply, max_age: i64) -> String {
+    let cookies = set_cookies(reply);
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let mut values = Vec::new();
+    for (cookie, path) in cookies.iter().zip(COOKIE_PATHS) {
+        let mut parts = cookie.split("; ");
+        let (name, value) = parts
+            .next()
+            .and_then(|p| p.split_once('='))
+            .expect("name=value");
+        assert_eq!(name, COOKIE);
+        values.push(value.to_owned());
+        let mut attributes: Vec<&str> = parts.collect();
+        attributes.sort_unstable();
+        let max_age = format!("Max-Age={max_age}");
+        let path = format!("Path={path}");
+        let mut expected = vec![
+            "HttpOnly",
+            max_age.as_str(),
+            path.as_str(),
+            "SameSite=Strict",
+            "Secure",
+        ];
+        expected.sort_unstable();
+        assert_eq!(attributes, expected, "{cookie}");
+    }
+    assert_eq!(values[0], values[1]);
+    values.swap_remove(0)
+}
+
+/// A refresh or sign-out the way a browser sends it: `{}` and the cookie,
+/// with `headers` such as Origin.
+async fn by_cookie(app: &TestApp, path: &str, cookie: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .header("cookie", format!("{COOKIE}={cookie}"))
+        .json(&json!({}));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    read(request.send().await.expect("sent")).await
+}
+
+fn own_origin(app: &TestApp) -> [(&'static str, &str); 2] {
+    [
+        ("origin", app.settings.server.public_origin.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ]
+}
+
+#[tokio::test]
+async fn browser_sign_in_puts_the_refresh_token_in_a_narrow_http_only_cookie() {
+    let app = spawn_app().await;
+    let reply = browser_login(&app).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = cookie_set(&reply, app.settings.auth.refresh_token_ttl_seconds);
+    assert_eq!(token.len(), 43);
+    assert!(reply.body.get("refresh_token").is_none(), "{}", reply.body);
+    assert_eq!(
+        reply.body["idle_timeout_seconds"],
+        app.settings.auth.idle_timeout_seconds
+    );
+    let access = reply.body["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/v1/me", Some(access)).await.status,
+        StatusCode::OK
+    );
+
+    // Other clients keep the token in the body, with no cookie.
+    for body in [
+        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "session": "body"}),
+    ] {
+        let reply = app.post("/api/v1/auth/login", None, body).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(set_cookies(&reply).is_empty());
+        assert!(reply.body["refresh_token"].is_string());
+        assert!(reply.body.get("idle_timeout_seconds").is_none());
+    }
+    let unknown = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "session": "localstorage"}),
+        )
+        .await;
+    unknown.problem(422);
+    assert_eq!(unknown.fields(), ["session"]);
+}
+
+#[tokio::test]
+async fn refresh_by_cookie_rotates_the_cookie_and_a_reused_one_ends_the_session() {
+    let app = spawn_app().await;
+    let ttl = app.settings.auth.refresh_token_ttl_seconds;
+    let first = cookie_set(&browser_login(&app).await, ttl);
+    let refreshed = by_cookie(&app, "/api/v1/auth/refresh", &first, &own_origin(&app)).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert!(refreshed.body.get("refresh_token").is_none());
+    assert_eq!(
+        refreshed.body["idle_timeout_seconds"],
+        app.settings.auth.idle_timeout_seconds
+    );
+    let second = cookie_set(&refreshed, ttl);
+    assert_ne!(second, first);
+    let access = refreshed.body["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/v1/me", Some(access)).await.status,
+        StatusCode::OK
+    );
+
+    // Sequential refreshes with the current cookie, as tabs taking turns make.
+    let again = by_cookie(&app, "/api/v1/auth/refresh", &second, &own_origin(&app)).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let third = cookie_set(&again, ttl);
+
+    // The first cookie again: theft, so the whole session ends.
+    by_cookie(&app, "/api/v1/auth/refresh", &first, &own_origin(&app))
+        .await
+        .problem(401);
+    by_cookie(&app, "/api/v1/auth/refresh", &third, &own_origin(&app))
+        .await
+        .problem(401);
+    let access = again.body["access_token"].as_str().unwrap();
+    app.get("/api/v1/me", Some(access)).await.problem(401);
+}
+
+#[tokio::test]
+async fn cookie_refresh_and_sign_out_are_refused_to_other_sites_pages() {
+    let foreign = "https://evil.example";
+    let web_client = "https://helpdesk.nru.example";
+    let app = spawn_app_with(|s| s.server.cors_allowed_origins = vec![web_client.into()]).await;
+    let ttl = app.settings.auth.refresh_token_ttl_seconds;
+    let own = app.settings.server.public_origin.clone();
+    let mut cookie = cookie_set(&browser_login(&app).await, ttl);
+    let refused: [&[(&str, &str)]; 5] = [
+        &[("origin", foreign)],
+        &[("origin", foreign), ("sec-fetch-site", "same-origin")],
+        &[("origin", "null")],
+        &[("origin", &own), ("sec-fetch-site", "cross-site")],
+        &[],
+    ];
+    for path in COOKIE_PATHS {
+        for headers in refused {
+            let reply = by_cookie(&app, path, &cookie, headers).await;
+            let problem = reply.problem(403);
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("Origin") || d.starts_with("Sec-Fetch-Site")),
+                "{problem}"
+            );
+            assert!(set_cookies(&reply).is_empty());
+        }
+    }
+    // None of that spent the token or ended the session.
+    let accepted: [&[(&str, &str)]; 4] = [
+        &[("origin", &own)],
+        &[("sec-fetch-site", "same-origin")],
+        &[("origin", web_client), ("sec-fetch-site", "same-site")],
+        &[("origin", &own), ("sec-fetch-site", "same-origin")],
+    ];
+    for headers in accepted {
+        let reply = by_cookie(&app, "/api/v1/auth/refresh", &cookie, headers).await;
+        assert_eq!(reply.status, StatusCode::OK, "{headers:?}: {}", reply.body);
+        cookie = cookie_set(&reply, ttl);
+    }
+}
+
+#[tokio::test]
+async fn sign_out_by_cookie_clears_the_cookie_and_ends_the_session() {
+    let app = spawn_app().await;
+    let ttl = app.settings.auth.refresh_token_ttl_seconds;
+    let reply = browser_login(&app).await;
+    let access = reply.body["access_token"].as_str().unwrap().to_owned();
+    let cookie = cookie_set(&reply, ttl);
+    let out = by_cookie(&app, "/api/v1/auth/logout", &cookie, &own_origin(&app)).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(cookie_set(&out, 0), "");
+    by_cookie(&app, "/api/v1/auth/refresh", &cookie, &own_origin(&app))
+        .await
+        .problem(401);
+    app.get("/api/v1/me", Some(&access)).await.problem(401);
+
+    // A sign-out with the token in the body clears a cookie too.
+    let (_, refresh) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let out = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(cookie_set(&out, 0), "");
+}
+
+#[tokio::test]
+async fn a_refresh_without_a_good_token_is_refused() {
+    let app = spawn_app_with(|s| s.auth.refresh_token_ttl_seconds = 1).await;
+    for path in COOKIE_PATHS {
+        let reply = app.post(path, None, json!({})).await;
+        assert!(reply.problem(401)["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("refresh_token")));
+    }
+    let cookie = cookie_set(&browser_login(&app).await, 1);
+    let mut tampered = cookie.clone();
+    tampered.replace_range(0..1, if cookie.starts_with('A') { "B" } else { "A" });
+    by_cookie(&app, "/api/v1/auth/refresh", &tampered, &own_origin(&app))
+        .await
+        .problem(401);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    by_cookie(&app, "/api/v1/auth/refresh", &cookie, &own_origin(&app))
+        .await
+        .problem(401);
+}

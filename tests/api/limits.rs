@@ -199,6 +199,15 @@ async fn the_web_clients_origin_may_call_the_api_and_other_origins_get_no_cors_h
         .unwrap()
         .to_ascii_lowercase();
     assert!(exposed.contains("retry-after") && exposed.contains("location"));
+    // Credentials are bearer tokens: no page elsewhere may send the session cookie.
+    assert!(allowed
+        .headers()
+        .get("access-control-allow-credentials")
+        .is_none());
+    assert!(reply
+        .headers()
+        .get("access-control-allow-credentials")
+        .is_none());
     let elsewhere = get("https://evil.example").await.unwrap();
     assert!(elsewhere
         .headers()
