@@ -60,7 +60,7 @@ export function MyRequests({ path }) {
       </form>
       ${items.length
         ? html`
-            <table class="govuk-table nru-requests">
+            <table class="govuk-table nru-stack">
               <caption class="govuk-table__caption govuk-table__caption--m">
                 ${status ? `Requests that are: ${label(STATUSES, status)}` : 'All your requests'}
               </caption>
@@ -76,10 +76,10 @@ export function MyRequests({ path }) {
                 ${items.map(
                   (r) => html`
                     <tr class=${`govuk-table__row${r.status === 'awaiting_requester' ? ' nru-row--asked' : ''}`} key=${r.id}>
-                      <td class="govuk-table__cell"><a class="govuk-link" href=${`/requests/${r.id}`}>${r.reference}</a></td>
-                      <td class="govuk-table__cell nru-wrap">${r.title}</td>
-                      <td class="govuk-table__cell"><${StatusTag} status=${r.status} /></td>
-                      <td class="govuk-table__cell">${formatDateTime(r.updated_at)}</td>
+                      <td class="govuk-table__cell" data-label="Reference"><a class="govuk-link" href=${`/requests/${r.id}`}>${r.reference}</a></td>
+                      <td class="govuk-table__cell nru-wrap" data-label="Title">${r.title}</td>
+                      <td class="govuk-table__cell" data-label="Status"><${StatusTag} status=${r.status} /></td>
+                      <td class="govuk-table__cell" data-label="Last activity">${formatDateTime(r.updated_at)}</td>
                     </tr>
                   `,
                 )}

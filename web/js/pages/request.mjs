@@ -121,7 +121,7 @@ function Conversation({ messages, user }) {
 function History({ request, changes, user }) {
   const rows = [{ id: 'sent', at: request.created_at, status_change: { to: 'new', actor_id: request.requester_id } }, ...changes];
   return html`
-    <table class="govuk-table">
+    <table class="govuk-table nru-stack">
       <caption class="govuk-table__caption govuk-table__caption--m">Status history</caption>
       <thead class="govuk-table__head">
         <tr class="govuk-table__row">
@@ -134,9 +134,9 @@ function History({ request, changes, user }) {
         ${rows.map(
           (c) => html`
             <tr class="govuk-table__row" key=${c.id}>
-              <td class="govuk-table__cell">${formatDateTime(c.at)}</td>
-              <td class="govuk-table__cell">${label(STATUSES, c.status_change.to)}</td>
-              <td class="govuk-table__cell">${who(c.status_change.actor_id, user)}</td>
+              <td class="govuk-table__cell" data-label="When">${formatDateTime(c.at)}</td>
+              <td class="govuk-table__cell" data-label="Status">${label(STATUSES, c.status_change.to)}</td>
+              <td class="govuk-table__cell" data-label="By">${who(c.status_change.actor_id, user)}</td>
             </tr>
           `,
         )}
