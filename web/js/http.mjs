@@ -23,7 +23,7 @@ export class ApiError extends Error {
 function unreachable() {
   return new ApiError(0, {
     title: 'The service could not be reached',
-    detail: 'Check your connection and try again.',
+    detail: 'The service could not be reached. Check your connection and try again.',
   });
 }
 

@@ -48,14 +48,20 @@ export function whenSignedOut(hook) {
 }
 
 function adopt({ access_token: token, expires_in: expiresIn, idle_timeout_seconds: idle }) {
-  access = { token, expiresAt: Date.now() + expiresIn * 1000 };
+  const life = expiresIn * 1000;
+  // A token this close to expiry is refreshed before use: a fifth of its
+  // life, at most ten seconds.
+  access = { token, expiresAt: Date.now() + life, margin: Math.min(10_000, life / 5) };
   if (idle) idleSeconds = idle;
   clearTimeout(refreshTimer);
   // Refresh ahead of expiry so calls rarely meet a 401.
-  const ahead = Math.max(5, Math.min(60, expiresIn / 5));
   refreshTimer = setTimeout(() => {
     refreshAfter(token).catch(() => {});
-  }, Math.max(1, expiresIn - ahead) * 1000);
+  }, life - access.margin);
+}
+
+function fresh() {
+  return access !== null && access.expiresAt - Date.now() > access.margin;
 }
 
 function share(message) {
@@ -70,9 +76,7 @@ function share(message) {
  */
 export function refreshAfter(stale) {
   return navigator.locks.request(LOCK, async () => {
-    if (access && access.token !== stale && access.expiresAt - Date.now() > 10_000) {
-      return access.token;
-    }
+    if (fresh() && access.token !== stale) return access.token;
     const response = await send('POST', '/auth/refresh', { body: {} });
     if (response.ok) {
       const body = await readJson(response);
@@ -89,7 +93,7 @@ export function refreshAfter(stale) {
 
 /** The access token to send now, refreshed first if it is about to expire. */
 export async function accessToken() {
-  if (access && access.expiresAt - Date.now() > 10_000) return access.token;
+  if (fresh()) return access.token;
   const token = await refreshAfter(access?.token ?? null);
   if (!token) {
     sessionRefused();
