@@ -184,6 +184,15 @@ export async function watchContext(context, { origin }) {
   return collector;
 }
 
+/**
+ * What Chromium logs when a signed-out page asks POST /api/v1/auth/refresh
+ * for a session and the API answers 401 (there is no cookie): Chromium puts
+ * every 4xx answer to a fetch on the console as an error. Not allowed by
+ * default; a test that expects it passes it in `allow`.
+ */
+export const SIGNED_OUT_REFRESH_401 =
+  /^Failed to load resource: the server responded with a status of 401 \(Unauthorized\) \[http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/refresh\]$/;
+
 /** One line per entry, for messages. */
 export function describeEntries(entries) {
   return entries.map((e) => `  - ${e.kind} (${e.page}): ${e.text}`).join('\n');
