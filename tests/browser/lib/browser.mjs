@@ -138,11 +138,19 @@ export async function watchContext(context, { origin }) {
   for (const page of context.pages()) watchPage(page);
 
   const isOwn = (url) => originOf(url) === origin || /^(data|blob|about):/.test(url);
+  // A service worker's requests have no frame (request.frame() throws).
+  const pageOf = (request) => {
+    try {
+      return request.frame().page();
+    } catch {
+      return null;
+    }
+  };
   context.on('request', (request) => {
-    if (!isOwn(request.url())) add('other-origin', `${request.method()} ${request.url()}`, request.frame()?.page());
+    if (!isOwn(request.url())) add('other-origin', `${request.method()} ${request.url()}`, pageOf(request));
   });
   context.on('requestfailed', (request) => {
-    add('requestfailed', `${request.method()} ${request.url()}: ${request.failure()?.errorText}`, request.frame()?.page());
+    add('requestfailed', `${request.method()} ${request.url()}: ${request.failure()?.errorText}`, pageOf(request));
   });
 
   const collector = {
