@@ -29,7 +29,7 @@ import {
   screenshotPages,
   watchContext,
 } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer, stopAllServers } from './lib/server.mjs';
 
 export * from './lib/browser.mjs';
 export * from './lib/server.mjs';
@@ -58,6 +58,8 @@ export function sharedServer() {
 after(async () => {
   if (browserPromise) await (await browserPromise.catch(() => null))?.close();
   if (serverPromise) await (await serverPromise.catch(() => null))?.stop();
+  // and any server a test file started for itself and left running
+  await stopAllServers();
 });
 
 /**
@@ -66,14 +68,16 @@ after(async () => {
  *
  * options:
  *   name            — the test's name (screenshot file names)
- *   server          — a server, or a function returning one (or a promise
- *                     of one); default: sharedServer(). A server made by a
- *                     function is stopped after the test.
+ *   server          — a server or a promise of one (stopped after the
+ *                     file's last test), or a function returning either
+ *                     (that server is stopped after this test); default:
+ *                     sharedServer().
  *   contextOptions  — for browser.newContext (viewport, javaScriptEnabled,
  *                     reducedMotion, …)
  *   allow           — expected problems: RegExps on an entry's text or
  *                     functions of an entry (as collector.allow)
- *   diagnostic      — where to print the screenshot paths (default stderr)
+ *   t               — node:test's test context: paths are said by t.diagnostic
+ *   diagnostic      — or by this function (default: t.diagnostic, else stderr)
  *
  * fn gets { page, context, newPage, server, browser, collector, allow,
  * unit, t }:

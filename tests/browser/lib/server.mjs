@@ -35,6 +35,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** Stops every server this process started and has not stopped yet. */
+export async function stopAllServers() {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
 /** A loopback port nobody listens on right now. */
 function freePort() {
   return new Promise((ok, fail) => {
