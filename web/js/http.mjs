@@ -57,3 +57,8 @@ export async function readJson(response) {
     return null;
   }
 }
+
+/** Lets go of an answer whose body is not wanted, so the browser can finish with it. */
+export function discard(response) {
+  response.body?.cancel().catch(() => {});
+}

@@ -5,7 +5,7 @@
 // refreshing at once would trip the API's refresh-token reuse detection and
 // end the session), and tabs tell each other about new tokens, sign-out and
 // activity over a BroadcastChannel. Nothing is written to browser storage.
-import { ApiError, readJson, send } from './http.mjs';
+import { ApiError, discard, readJson, send } from './http.mjs';
 
 const LOCK = 'nru-helpdesk-session';
 const channel = new BroadcastChannel('nru-helpdesk-session');
@@ -87,6 +87,7 @@ export function refreshAfter(stale) {
     if (response.status === 429 || response.status >= 500) {
       throw new ApiError(response.status, await readJson(response), response.headers);
     }
+    discard(response);
     return null;
   });
 }
@@ -151,7 +152,7 @@ export async function signOut(notice = null) {
   share({ type: 'signed-out', notice });
   await navigator.locks
     .request(LOCK, () =>
-      send('POST', '/auth/logout', { token, body: {} }).catch(() => null),
+      send('POST', '/auth/logout', { token, body: {} }).then(discard, () => null),
     )
     .catch(() => null);
 }

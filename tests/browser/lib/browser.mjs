@@ -46,7 +46,9 @@ export const PAGES = [
   'preferences',
   'account',
   'not-found',
+  'not-allowed',
   'signed-out',
+  'edit',
 ];
 
 // Runs in every document of a watched context before its own scripts (the
