@@ -76,7 +76,7 @@ export function MyRequests({ path }) {
                 ${items.map(
                   (r) => html`
                     <tr class=${`govuk-table__row${r.status === 'awaiting_requester' ? ' nru-row--asked' : ''}`} key=${r.id}>
-                      <td class="govuk-table__cell" data-label="Reference"><a class="govuk-link" href=${`/requests/${r.id}`}>${r.reference}</a></td>
+                      <td class="govuk-table__cell nru-nowrap" data-label="Reference"><a class="govuk-link" href=${`/requests/${r.id}`}>${r.reference}</a></td>
                       <td class="govuk-table__cell nru-wrap" data-label="Title">${r.title}</td>
                       <td class="govuk-table__cell" data-label="Status"><${StatusTag} status=${r.status} /></td>
                       <td class="govuk-table__cell" data-label="Last activity">${formatDateTime(r.updated_at)}</td>
