@@ -23,4 +23,5 @@ pub mod startup;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
+pub mod web_client;
 pub mod webhooks;

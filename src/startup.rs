@@ -31,6 +31,7 @@ use crate::jobs::{supervise, Job, JobHealth, Pass};
 use crate::metrics::Metrics;
 use crate::notify::mailer::Mailer;
 use crate::retention::RetentionJob;
+use crate::web_client::{self, Surface, WebClient};
 use crate::webhooks::sender::{Dispatcher, Reach};
 
 /// Shared by every request.
@@ -162,6 +163,7 @@ impl Application {
         ));
         let origins = settings.server.cors_allowed_origins.clone();
         let jobs = JobHealth::default();
+        let web_client = web::Data::new(WebClient::load()?);
         let state = web::Data::new(AppState {
             db,
             audit,
@@ -180,6 +182,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(web_client.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
                 .wrap(from_fn(rate_limit))
@@ -190,6 +193,8 @@ impl Application {
                 .wrap(from_fn(request_context))
                 .configure(api::routes)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+                // Last: its page answers reads of any path the routes above do not take.
+                .configure(web_client::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, ApiError>(ApiError::NotFound)
                 }))
@@ -277,28 +282,42 @@ impl Application {
 /// extractor's refusal, the request budgets): browsers must not guess
 /// content types or pass request URLs (which hold request ids) to other
 /// sites; case data is never framed or mixed with other content, so API
-/// answers allow nothing at all, while the interactive docs page may load
-/// its own scripts, styles and images and call this origin; and API
-/// answers and every refusal stay out of browser and proxy caches unless
-/// the handler set its own `Cache-Control`.
+/// answers allow nothing at all, the interactive docs page may load its own
+/// scripts, styles and images and call this origin, and the web client may
+/// too, with Trusted Types required, no other window sharing its browsing
+/// context, its files readable by its own origin only, and no camera,
+/// microphone, location, payment or USB; and API answers and every refusal
+/// stay out of browser and proxy caches unless the handler set its own
+/// `Cache-Control`.
 async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let docs = req.path().starts_with("/docs");
+    let surface = web_client::surface(req.method(), req.path());
     let api = req.path().starts_with("/api/");
     let mut response = next.call(req).await?;
     let refusal = response.status().is_client_error() || response.status().is_server_error();
     let headers = response.headers_mut();
-    let policy = if docs {
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    } else {
-        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    };
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
+        HeaderValue::from_static(content_security_policy(surface)),
     );
+    if surface.is_web_client() {
+        headers.insert(
+            header::CROSS_ORIGIN_OPENER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(
+            header::CROSS_ORIGIN_RESOURCE_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(
+            header::PERMISSIONS_POLICY,
+            HeaderValue::from_static(
+                "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+            ),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -311,6 +330,20 @@ async fn security_headers(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)
+}
+
+fn content_security_policy(surface: Surface) -> &'static str {
+    match surface {
+        Surface::Api => {
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        }
+        Surface::Docs => {
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        }
+        Surface::Page | Surface::Asset => {
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
+        }
+    }
 }
 
 /// Cross-origin access for the web client's origins only. Other origins
@@ -390,7 +423,23 @@ async fn request_context(
 
 #[cfg(test)]
 mod tests {
-    use super::accept_request_id;
+    use super::{accept_request_id, content_security_policy};
+    use crate::web_client::Surface;
+
+    #[test]
+    fn the_web_client_may_load_only_its_own_files_and_needs_trusted_types() {
+        for surface in [Surface::Page, Surface::Asset] {
+            let policy = content_security_policy(surface);
+            assert!(policy.starts_with("default-src 'none'; script-src 'self'; "));
+            assert!(policy.contains("require-trusted-types-for 'script'; trusted-types 'none'"));
+            assert!(policy.contains("frame-ancestors 'none'"));
+            assert!(!policy.contains("unsafe"));
+        }
+        assert_eq!(
+            content_security_policy(Surface::Api),
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        );
+    }
 
     #[test]
     fn request_ids_from_callers_must_be_short_and_plain() {

@@ -18,6 +18,7 @@ use crate::auth::extractor::bearer;
 use crate::config::LimitSettings;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::web_client::surface;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
@@ -116,7 +117,12 @@ pub async fn rate_limit(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let limited = match state {
-        Some(state) if !UNLIMITED_PATHS.contains(&req.path()) => {
+        // The web client's page and files are the same few bytes for everyone and a page
+        // load fetches about eight of them at once: like the health checks, they do not count.
+        Some(state)
+            if !UNLIMITED_PATHS.contains(&req.path())
+                && !surface(req.method(), req.path()).is_web_client() =>
+        {
             let caller = bearer(req.request()).and_then(|t| state.keys.subject(t));
             let address = state.limits.client_address(req.request());
             state.limits.admit(caller.as_ref(), address).err()

@@ -22,4 +22,5 @@ mod sla;
 mod smtp;
 mod teams;
 mod users;
+mod web_client;
 mod web_vendor;
