@@ -23,6 +23,9 @@ pub struct NewAccount {
     pub team_ids: Vec<String>,
     pub available: bool,
     pub max_open_requests: Option<i32>,
+    /// The password is one an admin chose: the person must change it at
+    /// their first sign-in. Never set by the CLI, bootstrap or demo seed.
+    pub password_change_required: bool,
 }
 
 /// A partial update; `Some(None)` clears an optional field.
@@ -114,6 +117,7 @@ pub fn create(
         max_open_requests: account.max_open_requests,
         created_at: now,
         updated_at: now,
+        password_change_required: account.password_change_required,
     };
     store::users::insert(conn, &row)?;
     store::users::replace_skills(conn, &row.id, &dedup(&account.skills))?;
@@ -239,11 +243,14 @@ pub fn set_active(
     store::users::load_record(conn, id)?.ok_or(ApiError::NotFound)
 }
 
-/// Replaces a password hash; every session but `keep_session` ends.
+/// Replaces a password hash, with whether the person must change it before
+/// anything else (true only for one an admin chose for them); every session
+/// but `keep_session` ends.
 pub fn set_password_hash(
     conn: &mut DbConnection,
     id: &str,
     password_hash: String,
+    change_required: bool,
     keep_session: Option<&str>,
 ) -> Result<(), ApiError> {
     let now = store::now();
@@ -252,6 +259,7 @@ pub fn set_password_hash(
         id,
         &UserChanges {
             password_hash: Some(password_hash),
+            password_change_required: Some(change_required),
             updated_at: Some(now),
             ..Default::default()
         },

@@ -56,6 +56,7 @@ pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()>
         team_ids: Vec::new(),
         available: false,
         max_open_requests: None,
+        password_change_required: false,
     };
     let created = conn.transaction(|conn| accounts::create(conn, &account, hash));
     if let Err(e) = created {
@@ -124,6 +125,7 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
                     team_ids: Vec::new(),
                     available: false,
                     max_open_requests: None,
+                    password_change_required: false,
                 },
                 NewAccount {
                     email: "specialist@nru.local".into(),
@@ -135,6 +137,7 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
                     team_ids: vec![team_ids[1].clone(), team_ids[4].clone()],
                     available: true,
                     max_open_requests: Some(10),
+                    password_change_required: false,
                 },
                 NewAccount {
                     email: "coordinator@nru.local".into(),
@@ -146,6 +149,7 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
                     team_ids: team_ids.clone(),
                     available: true,
                     max_open_requests: Some(5),
+                    password_change_required: false,
                 },
             ];
             for person in &people {

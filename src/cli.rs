@@ -248,6 +248,7 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 team_ids: Vec::new(),
                 available: false,
                 max_open_requests: None,
+                password_change_required: false,
             };
             let hash = password::hash(&secret)?;
             let record = conn
@@ -298,7 +299,7 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let (secret, generated) = obtain_password(password_stdin)?;
             let hash = password::hash(&secret)?;
-            conn.transaction(|conn| accounts::set_password_hash(conn, &user.id, hash, None))
+            conn.transaction(|conn| accounts::set_password_hash(conn, &user.id, hash, false, None))
                 .map_err(fail)?;
             println!("password set for {}; their sessions have ended", user.email);
             if generated {

@@ -62,6 +62,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     Unauthorized(String),
     Forbidden(String),
+    /// 403: an admin set this person's password and they have not changed it
+    /// yet; only their own account and the password change are open to them.
+    PasswordChangeRequired,
     NotFound,
     MethodNotAllowed(&'static str),
     Conflict(String),
@@ -157,6 +160,10 @@ impl ApiError {
             ApiError::Validation(_) => ("validation-error", "The request has invalid fields"),
             ApiError::Unauthorized(_) => ("unauthorized", "Authentication is required"),
             ApiError::Forbidden(_) => ("forbidden", "This action is not allowed for you"),
+            ApiError::PasswordChangeRequired => (
+                "password-change-required",
+                "You must change your password first",
+            ),
             ApiError::NotFound => ("not-found", "No such resource"),
             ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("conflict", "The request conflicts with current state"),
@@ -191,6 +198,11 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unavailable(d)
             | ApiError::Internal(d) => Some(d.clone()),
+            ApiError::PasswordChangeRequired => Some(
+                "an administrator set your password: change it at POST /api/v1/me/password \
+                 before doing anything else"
+                    .into(),
+            ),
             ApiError::NotFound => None,
             ApiError::MethodNotAllowed(allowed) => Some(format!("allowed methods: {allowed}")),
             ApiError::PayloadTooLarge(limit) => Some(format!("the limit is {limit} bytes")),
@@ -241,7 +253,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -442,6 +454,17 @@ mod tests {
         assert_eq!(problem.error_description, problem.detail);
         assert_eq!(problem.errors[0].field, "grant_type");
         assert!(ApiError::NotFound.problem().error.is_none());
+    }
+
+    #[test]
+    fn a_required_password_change_is_a_403_of_its_own_type() {
+        // The web client keys on this type; it must not change.
+        let problem = ApiError::PasswordChangeRequired.problem();
+        assert_eq!(problem.status, 403);
+        assert_eq!(problem.problem_type, "/problems/password-change-required");
+        assert!(problem
+            .detail
+            .is_some_and(|d| d.contains("POST /api/v1/me/password")));
     }
 
     #[test]

@@ -110,6 +110,7 @@ fn user(id: String, n: usize, role: &str, plan: &Plan) -> UserRow {
         max_open_requests: None,
         created_at: plan.now - Duration::days(DAYS + 1),
         updated_at: plan.now - Duration::days(DAYS + 1),
+        password_change_required: false,
         id,
     }
 }

@@ -67,6 +67,12 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub idle_timeout_seconds: Option<i64>,
+    /// An administrator set this account's password: change it at
+    /// `POST /api/v1/me/password` first. Until then this access token opens
+    /// only `GET /api/v1/me` and that change (refresh and sign-out take the
+    /// refresh token as usual); everything else answers 403
+    /// `/problems/password-change-required`. As on `GET /api/v1/me`.
+    pub password_change_required: bool,
 }
 
 const BAD_CREDENTIALS: &str = "the email or password is not correct";
@@ -131,12 +137,18 @@ pub(crate) fn client_address(state: &AppState, req: &HttpRequest) -> String {
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
+/// Who a sign-in or refresh is for, as stored now.
+struct Account {
+    user_id: String,
+    role: String,
+    password_change_required: bool,
+}
+
 /// The answer to a sign-in or refresh: the refresh token in the body, or in
 /// the cookie (and the idle timeout the web client applies) for a browser.
 fn tokens(
     state: &AppState,
-    user_id: &str,
-    role: &str,
+    account: &Account,
     session_id: &str,
     refresh_token: String,
     mode: SessionMode,
@@ -144,7 +156,12 @@ fn tokens(
     let auth = &state.settings.auth;
     let access_token = state
         .keys
-        .issue(user_id, role, session_id, chrono::Utc::now())
+        .issue(
+            &account.user_id,
+            &account.role,
+            session_id,
+            chrono::Utc::now(),
+        )
         .map_err(ApiError::internal)?;
     let mut response = HttpResponse::Ok();
     let (refresh_token, idle_timeout_seconds) = match mode {
@@ -164,6 +181,7 @@ fn tokens(
         expires_in: state.keys.ttl_seconds,
         refresh_token,
         idle_timeout_seconds,
+        password_change_required: account.password_change_required,
     }))
 }
 
@@ -171,7 +189,7 @@ fn tokens(
     post, path = "/api/v1/auth/login", tag = "auth",
     operation_id = "sign_in",
     summary = "Sign in with email and password",
-    description = "Public. Exchanges a person's email and password for a short-lived JWT access token and a refresh token that starts a session. A wrong password, an unknown email and a disabled account all answer the same 401. Repeated failures for the account or from the address are throttled with 429 and Retry-After.\n\n\
+    description = "Public. Exchanges a person's email and password for a short-lived JWT access token and a refresh token that starts a session. A wrong password, an unknown email and a disabled account all answer the same 401. When the answer says `password_change_required: true`, an administrator set the password: the client must have its user change it (`POST /api/v1/me/password`) before anything but `GET /api/v1/me`, refresh and sign-out, which answer 403 `/problems/password-change-required` until then. Repeated failures for the account or from the address are throttled with 429 and Retry-After.\n\n\
 Browser mode: a web page sends `\"session\": \"cookie\"` (a body field, so the choice is explicit in the request that starts the session and needs no other parameter). The refresh token is then left out of the body and set in a cookie scripts cannot read: `__Secure-nru-refresh`, `HttpOnly; Secure; SameSite=Strict`, `Max-Age` the refresh token's lifetime, set twice with `Path=/api/v1/auth/refresh` and `Path=/api/v1/auth/logout` so only those two endpoints receive it. The page keeps the access token in memory only and refreshes with the cookie. The answer also carries `idle_timeout_seconds`: the page signs its user out after that long without activity (warning first); the server's own bound is the refresh token, which expires `auth.refresh_token_ttl_seconds` after the last refresh.",
     request_body = LoginRequest,
     responses(
@@ -237,21 +255,18 @@ pub async fn login(
         })
         .await?;
     tracing::info!(user_id = %user.id, "signed in");
-    tokens(
-        &state,
-        &user.id,
-        &user.role,
-        &session_id,
-        refresh_token,
-        body.session,
-    )
+    let account = Account {
+        user_id: user.id,
+        role: user.role,
+        password_change_required: user.password_change_required,
+    };
+    tokens(&state, &account, &session_id, refresh_token, body.session)
 }
 /// What a refresh attempt found; a re-use is reported only after the
 /// revocation it causes has been committed.
 enum RefreshOutcome {
     Rotated {
-        user_id: String,
-        role: String,
+        account: Account,
         session_id: String,
     },
     Refused,
@@ -309,7 +324,8 @@ pub async fn refresh_tokens(
             if found.token.expires_at <= now {
                 return Ok(RefreshOutcome::Refused);
             }
-            let Some(role) = store::sessions::live_role(conn, &found.user_id, &session_id)? else {
+            let Some(live) = store::sessions::live_account(conn, &found.user_id, &session_id)?
+            else {
                 return Ok(RefreshOutcome::Refused);
             };
             store::sessions::add_refresh_token(
@@ -320,18 +336,20 @@ pub async fn refresh_tokens(
                 now + refresh_ttl,
             )?;
             Ok(RefreshOutcome::Rotated {
-                user_id: found.user_id,
-                role,
+                account: Account {
+                    user_id: found.user_id,
+                    role: live.role,
+                    password_change_required: live.password_change_required,
+                },
                 session_id,
             })
         })
         .await?;
     match outcome {
         RefreshOutcome::Rotated {
-            user_id,
-            role,
+            account,
             session_id,
-        } => tokens(&state, &user_id, &role, &session_id, next_token, mode),
+        } => tokens(&state, &account, &session_id, next_token, mode),
         RefreshOutcome::Refused => Err(ApiError::Unauthorized(BAD_REFRESH.into())),
     }
 }

@@ -101,7 +101,7 @@ struct CommonResponses;
 const RESPONSES: &[(&str, &str, &str)] = &[
     ("400", "BadRequest", "The request could not be read: malformed JSON or a bad query parameter (named in `errors`)"),
     ("401", "Unauthorized", "No valid access token: missing, expired, tampered, or its session has ended"),
-    ("403", "Forbidden", "Your role may not do this"),
+    ("403", "Forbidden", "Your role may not do this (`/problems/forbidden`), or an administrator set your password and you must change it at `POST /api/v1/me/password` first (`/problems/password-change-required`)"),
     ("404", "NotFound", "No such resource, or not one you may see"),
     ("413", "PayloadTooLarge", "The body is larger than the configured limit"),
     ("415", "UnsupportedMediaType", "The body must be application/json"),

@@ -10,7 +10,7 @@ use crate::api::auth::{client_address, Attempt};
 use crate::api::extract::JsonBody;
 use crate::api::hash_password;
 use crate::api::users::{check_password, User};
-use crate::auth::{password, Caller};
+use crate::auth::{password, Caller, OwnAccountCaller};
 use crate::domain::accounts::{normalise_email, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -47,11 +47,14 @@ async fn load(state: &AppState, user_id: String) -> Result<User, ApiError> {
     get, path = "/api/v1/me", tag = "me",
     operation_id = "get_my_account",
     summary = "Get your own account",
-    description = "Any signed-in person. Your account: role, teams, skills and, for specialists, availability and load limit.",
+    description = "Any signed-in person, also one who must change their password first. Your account: role, teams, skills, for specialists availability and load limit, and `password_change_required`: while it is true, an administrator set your password and everything but this, `POST /api/v1/me/password`, `/auth/refresh` and `/auth/logout` answers 403 `/problems/password-change-required`.",
     responses((status = 200, description = "Your account", body = User)),
     security(("bearer" = []))
 )]
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<User>, ApiError> {
+pub async fn me(
+    state: web::Data<AppState>,
+    OwnAccountCaller(caller): OwnAccountCaller,
+) -> Result<web::Json<User>, ApiError> {
     Ok(web::Json(load(&state, caller.user_id).await?))
 }
 
@@ -97,10 +100,10 @@ pub async fn set_availability(
     post, path = "/api/v1/me/password", tag = "me",
     operation_id = "change_my_password",
     summary = "Change your password",
-    description = "Any signed-in person, with the current password. The new one must meet the password rules (422); your other sessions end. A wrong current password is refused and repeated failures are throttled.",
+    description = "Any signed-in person, with the current password, also one who must change their password first. The new one must meet the password rules (422); your other sessions end, and `password_change_required` is cleared, which opens the rest of the API to this session. A wrong current password is refused and repeated failures are throttled.",
     request_body = ChangePassword,
     responses(
-        (status = 204, description = "Changed; your other sessions have ended"),
+        (status = 204, description = "Changed; your other sessions have ended and no password change is required any more"),
         (status = 429, description = "Too many wrong current passwords for this account; wrong ones count with failed sign-ins",
          body = crate::error::Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -110,7 +113,7 @@ pub async fn set_availability(
 pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: Caller,
+    OwnAccountCaller(caller): OwnAccountCaller,
     body: JsonBody<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner()?;
@@ -140,7 +143,13 @@ pub async fn change_password(
         .db
         .write(move |conn| {
             attempt.succeeded(conn)?;
-            accounts::set_password_hash(conn, &caller.user_id, hash, Some(&caller.session_id))
+            accounts::set_password_hash(
+                conn,
+                &caller.user_id,
+                hash,
+                false,
+                Some(&caller.session_id),
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

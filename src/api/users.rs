@@ -38,6 +38,12 @@ pub struct User {
     pub max_open_requests: Option<i32>,
     pub skills: Vec<Skill>,
     pub team_ids: Vec<String>,
+    /// An administrator set the password and the person must change it
+    /// (`POST /api/v1/me/password`) before anything else: until then only
+    /// `GET /api/v1/me`, that change, `/auth/refresh` and `/auth/logout` are
+    /// open to them; everything else answers 403
+    /// `/problems/password-change-required`.
+    pub password_change_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -69,6 +75,7 @@ impl TryFrom<UserRecord> for User {
             max_open_requests: row.max_open_requests,
             skills: record.skills,
             team_ids: record.team_ids,
+            password_change_required: row.password_change_required,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
@@ -115,6 +122,10 @@ pub struct CreateUser {
     #[validate(range(min = 1, max = 500))]
     #[schema(minimum = 1, maximum = 500)]
     pub max_open_requests: Option<i32>,
+    /// The password is a one-time one: the person must change it at their
+    /// first sign-in before they can do anything else. Default false.
+    #[serde(default)]
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -156,6 +167,11 @@ pub struct SetPassword {
     /// At least 12 characters.
     #[schema(min_length = 12, max_length = 256, pattern = r"\S")]
     pub password: String,
+    /// The password is a one-time one: the person must change it at their
+    /// next sign-in before they can do anything else. Default false, which
+    /// also lifts an earlier requirement.
+    #[serde(default)]
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -198,7 +214,7 @@ pub(crate) fn check_password(field: &str, password: &str) -> Result<(), ApiError
     post, path = "/api/v1/users", tag = "users",
     operation_id = "create_user",
     summary = "Create a user",
-    description = "Admins only. Creates a practitioner, specialist, coordinator or admin account with an initial password. 409 if the email is taken; 422 names each invalid field.",
+    description = "Admins only. Creates a practitioner, specialist, coordinator or admin account with an initial password. With `password_change_required: true` it is a one-time password: the person signs in with it and must change it (`POST /api/v1/me/password`) before anything else. 409 if the email is taken; 422 names each invalid field.",
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = User,
@@ -226,6 +242,7 @@ pub async fn create(
         team_ids: body.team_ids,
         available: body.available,
         max_open_requests: body.max_open_requests,
+        password_change_required: body.password_change_required,
     };
     let record = state
         .db
@@ -393,7 +410,7 @@ pub async fn enable(
     put, path = "/api/v1/users/{id}/password", tag = "users",
     operation_id = "set_user_password",
     summary = "Set a user's password",
-    description = "Admins only. Sets a new password for someone else and ends all their sessions. Your own password is changed at /api/v1/me/password (409 here).",
+    description = "Admins only. Sets a new password for someone else and ends all their sessions. With `password_change_required: true` it is a one-time password: the person must change it (`POST /api/v1/me/password`) before anything else at their next sign-in; without it (false), any such requirement is lifted. Your own password is changed at /api/v1/me/password (409 here).",
     params(("id" = String, Path, description = "User id")),
     request_body = SetPassword,
     responses(
@@ -418,12 +435,13 @@ pub async fn set_password(
         ));
     }
     check_password("password", &body.password)?;
+    let change_required = body.password_change_required;
     let hash = hash_password(body.password).await?;
     state
         .db
         .write(move |conn| {
             crate::store::users::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            accounts::set_password_hash(conn, &id, hash, None)
+            accounts::set_password_hash(conn, &id, hash, change_required, None)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

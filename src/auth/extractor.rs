@@ -1,5 +1,7 @@
 //! `Caller`: the signed-in person behind a request, and `ClientCaller`: the
-//! API client behind one; both checked on every call.
+//! API client behind one; both checked on every call. `OwnAccountCaller` is
+//! the signed-in person on the few endpoints still open to them while they
+//! must change a password an admin set.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -68,13 +70,15 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))
 }
 
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+impl Caller {
+    /// The signed-in person behind `req`, with whether they must change a
+    /// password an admin set before doing anything else: the token must be
+    /// valid, its session live and the account active, as stored now.
+    fn authenticate(
+        req: &HttpRequest,
+    ) -> impl Future<Output = Result<(Caller, bool), ApiError>> + 'static {
         let found = app_state(req).and_then(|state| Ok((state, bearer_token(req)?)));
-        Box::pin(async move {
+        async move {
             let (state, token) = found?;
             let claims = state
                 .keys
@@ -82,19 +86,57 @@ impl FromRequest for Caller {
                 .map_err(|_| unauthorized("the access token is invalid or expired"))?;
             let (user_id, session_id) = (claims.sub, claims.sid);
             let lookup = (user_id.clone(), session_id.clone());
-            let role = state
+            let account = state
                 .db
-                .read(move |conn| store::sessions::live_role(conn, &lookup.0, &lookup.1))
+                .read(move |conn| store::sessions::live_account(conn, &lookup.0, &lookup.1))
                 .await?
                 .ok_or_else(|| unauthorized("the session has ended or the account is disabled"))?;
-            let role =
-                Role::parse(&role).ok_or_else(|| ApiError::internal("stored role is unknown"))?;
-            Ok(Caller {
+            let role = Role::parse(&account.role)
+                .ok_or_else(|| ApiError::internal("stored role is unknown"))?;
+            let caller = Caller {
                 user_id,
                 session_id,
                 role,
-            })
+            };
+            Ok((caller, account.password_change_required))
+        }
+    }
+}
+
+/// Every endpoint for people takes a `Caller`, so this is the one place
+/// where an account that must change its password is held back (403
+/// `/problems/password-change-required`); the endpoints exempt from that
+/// take an [`OwnAccountCaller`] instead.
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let authenticated = Caller::authenticate(req);
+        Box::pin(async move {
+            match authenticated.await? {
+                (_, true) => Err(ApiError::PasswordChangeRequired),
+                (caller, false) => Ok(caller),
+            }
         })
+    }
+}
+
+/// The signed-in person on the endpoints that stay open while they must
+/// change a password an admin set: reading their own account (`GET /me`)
+/// and changing the password (`POST /me/password`). Checked like
+/// [`Caller`] in every other way. (Refresh and sign-out take the refresh
+/// token, not an access token, so they stay open too.)
+#[derive(Debug, Clone)]
+pub struct OwnAccountCaller(pub Caller);
+
+impl FromRequest for OwnAccountCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<OwnAccountCaller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let authenticated = Caller::authenticate(req);
+        Box::pin(async move { Ok(OwnAccountCaller(authenticated.await?.0)) })
     }
 }
 

@@ -7,4 +7,4 @@ pub mod jwt;
 pub mod password;
 pub mod secrets;
 
-pub use extractor::{Caller, ClientCaller};
+pub use extractor::{Caller, ClientCaller, OwnAccountCaller};

@@ -15,6 +15,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_assigned_at -> Nullable<Timestamp>,
+        password_change_required -> Bool,
     }
 }
 

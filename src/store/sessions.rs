@@ -146,19 +146,28 @@ pub fn revoke_all_for_user_except(
     Ok(())
 }
 
-/// The current role of an active user whose session is live, or `None`.
-pub fn live_role(
+/// What a live session's account may do now, read on every call.
+#[derive(Debug, Clone, Queryable)]
+pub struct LiveAccount {
+    /// The role as stored now.
+    pub role: String,
+    /// The account must change a password an admin set before anything else.
+    pub password_change_required: bool,
+}
+
+/// The account of an active user whose session is live, or `None`.
+pub fn live_account(
     conn: &mut DbConnection,
     user_id: &str,
     session_id: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<LiveAccount>, ApiError> {
     Ok(sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
         .filter(users::active.eq(true))
-        .select(users::role)
+        .select((users::role, users::password_change_required))
         .first(conn)
         .optional()?)
 }

@@ -23,6 +23,9 @@ pub struct UserRow {
     pub max_open_requests: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// An admin set the password and the person must change it before
+    /// anything but their own account (`auth::Caller`).
+    pub password_change_required: bool,
 }
 
 impl UserRow {
@@ -44,6 +47,7 @@ pub struct UserChanges {
     pub max_open_requests: Option<Option<i32>>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
+    pub password_change_required: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -12,6 +12,7 @@ mod integrations;
 mod jobs;
 mod limits;
 mod openapi;
+mod password_change;
 mod queue;
 mod receiver;
 mod replicas;
