@@ -71,3 +71,27 @@ webTest(
     );
   },
 );
+
+webTest(
+  'the first sign-in with a password an admin set asks for a new password before anything else',
+  { allow: [SIGNED_OUT_REFRESH_401] },
+  async ({ page, server, unit }) => {
+    const { admin } = await unit();
+    const person = await server.createUser(admin.token, { role: 'practitioner', password_change_required: true });
+    assert.equal(await signInWithForm(page, server.base, person, { path: '/requests/new' }), 'change-password');
+    const { heading } = await waitForPage(page, 'change-password');
+    assert.equal(heading, 'Choose your own password');
+    await page.getByText('Your password was set by an administrator.').waitFor();
+    assert.deepEqual(await page.locator('nav li').allInnerTexts(), ['Sign out'], 'nothing else is offered meanwhile');
+    await checkAxe(page, 'the forced change of password');
+
+    await page.getByLabel('The password you were given').fill(person.password);
+    await page.getByLabel('New password', { exact: true }).fill('my very own password 77');
+    await page.getByLabel('Confirm new password').fill('my very own password 77');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await waitForPage(page, 'submit');
+    await page.getByText('Your password has been changed.').waitFor();
+    const me = await expectApi(server, await server.signIn(person.email, 'my very own password 77'), 'GET', '/me', 200);
+    assert.equal(me.body.password_change_required, false);
+  },
+);

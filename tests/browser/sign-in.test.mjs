@@ -99,6 +99,8 @@ webTest(
     await page.reload();
     await waitForPage(page, 'my-requests');
     await page.getByText('Kept only in memory').waitFor();
+    await page.getByRole('link', { name: 'Your account' }).click();
+    await waitForPage(page, 'account');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await waitForPage(page, 'signed-out');
@@ -106,6 +108,7 @@ webTest(
     await assertNotShown(page, 'Kept only in memory');
 
     await page.goBack();
+    assert.equal(new URL(page.url()).pathname, '/requests');
     await waitForPage(page, 'sign-in');
     await assertNotShown(page, 'Kept only in memory');
     await page.reload();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 
 import { checkAxe, waitForPage, webTest } from './harness.mjs';
-import { assertNothingStored, focused, openSignedIn, recordUrls, tabTo } from './lib/steps.mjs';
+import { assertNothingStored, createTriageTeams, focused, openSignedIn, recordUrls, tabTo } from './lib/steps.mjs';
 
 const UNPROCESSABLE = /status of 422 .*\/api\/v1\/requests\]$/;
 
@@ -67,7 +67,8 @@ webTest(
 );
 
 webTest('a practitioner submits a request with the keyboard alone and sees its reference and due time', async ({ page, server, unit, context }) => {
-  const { practitioner } = await unit();
+  const { admin, practitioner } = await unit();
+  await createTriageTeams(server, admin);
   const visited = recordUrls(context);
   await openSignedIn(page, server, practitioner, '/requests', 'my-requests');
   await tabTo(page, page.getByRole('link', { name: 'New request' }));
@@ -100,7 +101,7 @@ webTest('a practitioner submits a request with the keyboard alone and sees its r
   const [request] = (await server.api(practitioner.token, 'GET', '/requests')).body.items;
   assert.ok(panel.includes(request.reference), `the panel shows ${request.reference}: ${panel}`);
   const body = await page.locator('main').innerText();
-  assert.match(body, /Status: (Received|Waiting for a specialist|With a specialist)\./);
+  assert.match(body, /Status: (Waiting for a specialist|With a specialist)\./, 'the rules triaged it');
   assert.match(body, /first response by \d{1,2} \w+ \d{4} at \d{2}:\d{2} \(in \d+ (hours?|minutes?|days)\)/);
 
   const stored = (await server.api(practitioner.token, 'GET', `/requests/${request.id}`)).body;

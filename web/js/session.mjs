@@ -56,7 +56,10 @@ function adopt({ access_token: token, expires_in: expiresIn, idle_timeout_second
   clearTimeout(refreshTimer);
   // Refresh ahead of expiry so calls rarely meet a 401.
   refreshTimer = setTimeout(() => {
-    refreshAfter(token).catch(() => {});
+    refreshAfter(token).then(
+      (renewed) => renewed || sessionRefused(),
+      () => {},
+    );
   }, life - access.margin);
 }
 

@@ -100,3 +100,14 @@ export async function handToSpecialist(server, { coordinator, specialist, team }
   await actOn(server, coordinator, id, 'triage', { priority: 'P2', team_id: team.id, reason: 'taken by the test team' });
   await actOn(server, coordinator, id, 'assign', { assignee_id: specialist.id });
 }
+
+/**
+ * The teams config/triage.toml routes to, so that submissions are triaged
+ * at once (and get a first-response deadline) as in a configured unit.
+ */
+export async function createTriageTeams(server, admin) {
+  for (const name of ['Duty', 'Crime and justice', 'Education and communities', 'Transitions to adulthood', 'Health']) {
+    const answer = await server.api(admin.token, 'POST', '/teams', { name });
+    assert.ok(answer.status === 201 || answer.status === 409, `team ${name}: ${answer.status}`);
+  }
+}
