@@ -265,7 +265,9 @@ pub async fn serve_binary(
         .spawn()
         .expect("server starts");
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..300 {
+    // A debug build hashing its bootstrap password (argon2id) while the rest
+    // of the suite runs on two cores can take well over ten seconds.
+    for _ in 0..600 {
         if reqwest::get(format!("{base}/readyz"))
             .await
             .is_ok_and(|r| r.status().is_success())

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 
 import { checkAxe, waitForPage, webTest } from './harness.mjs';
-import { actOn, assertNotShown, expectApi, handToSpecialist, openSignedIn } from './lib/steps.mjs';
+import { actOn, assertNotShown, expectApi, focused, handToSpecialist, openSignedIn, tabTo } from './lib/steps.mjs';
 
 const STALE = /status of 412 .*\/api\/v1\/requests\/[0-9a-f-]+(\/withdraw)?\]$/;
 const NOT_FOUND = /status of 404 .*\/api\/v1\/requests\/[^\]]+\]$/;
@@ -194,3 +194,30 @@ webTest(
     await checkAxe(page, 'the not-found page');
   },
 );
+
+webTest('replying and withdrawing work with the keyboard alone, and the confirmation takes focus', async ({ page, server, unit }) => {
+  const { practitioner } = await unit();
+  const request = await server.submitRequest(practitioner.token, { title: 'Worked by keyboard' });
+  await openSignedIn(page, server, practitioner, '/requests', 'my-requests');
+  await tabTo(page, page.getByRole('link', { name: request.reference }));
+  await page.keyboard.press('Enter');
+  await waitForPage(page, 'request');
+
+  await tabTo(page, page.getByLabel('Reply to the unit'));
+  await page.keyboard.type('Typed without a mouse.');
+  await tabTo(page, page.getByRole('button', { name: 'Send reply' }));
+  await page.keyboard.press('Enter');
+  await page.getByText('Your reply has been sent to the unit.').waitFor();
+  assert.equal(await focused(page), 'div', 'the success banner takes focus');
+
+  await tabTo(page, page.getByRole('button', { name: 'Withdraw this request' }));
+  await page.keyboard.press('Enter');
+  await page.getByText('Withdraw this request? The unit will stop working on it').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'nru-confirm', 'the question takes focus');
+  await tabTo(page, page.getByRole('button', { name: 'Yes, withdraw it' }));
+  await page.keyboard.press('Enter');
+  await page.getByText('You have withdrawn the request.').waitFor();
+  const stored = await expectApi(server, practitioner.token, 'GET', `/requests/${request.id}`, 200);
+  assert.equal(stored.body.status, 'withdrawn');
+  assert.equal(stored.body.message_count, 1);
+});
