@@ -31,6 +31,9 @@ use crate::error::ApiError;
 #[exclude = "styles/**"]
 struct Files;
 
+/// Where the page lists every module for the browser to fetch at once.
+const PRELOAD_MARK: &str = "%PRELOAD%";
+
 /// The page's file, whose `%STATIC%` marks become the hashed prefix.
 const PAGE: &str = "index.html";
 const PREFIX_MARK: &str = "%STATIC%";
@@ -139,13 +142,16 @@ impl WebClient {
                 .iter()
                 .map(|(name, _, sha256)| (name.as_str(), sha256)),
         );
+        let preload = module_preloads(files.iter().map(|(name, _, _)| name.as_str()));
         let mut page = None;
         let mut assets = HashMap::new();
         for (name, body, sha256) in files {
             if name == PAGE {
                 let text = std::str::from_utf8(&body)
                     .map_err(|e| anyhow::anyhow!("web/{PAGE} is not UTF-8: {e}"))?;
-                let filled = text.replace(PREFIX_MARK, &format!("/static/{build}"));
+                let filled = text
+                    .replace(PRELOAD_MARK, &preload)
+                    .replace(PREFIX_MARK, &format!("/static/{build}"));
                 let sha256 = Sha256::digest(filled.as_bytes());
                 page = Some(Served::new(PAGE, Bytes::from(filled), &sha256)?);
             } else {
@@ -199,6 +205,17 @@ fn respond(req: &HttpRequest, served: &Served, cache_control: &'static str) -> H
             .insert_header((header::CONTENT_TYPE, served.content_type.clone()))
             .body(served.body.clone())
     }
+}
+
+/// A `modulepreload` link for every module, so the browser fetches them all
+/// at once instead of discovering each import only after its importer
+/// arrived (a chain of round trips before the first page shows).
+fn module_preloads<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names
+        .filter(|name| name.ends_with(".mjs"))
+        .map(|name| format!(r#"<link rel="modulepreload" href="{PREFIX_MARK}/{name}">"#))
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 fn build_hash<'a>(files: impl Iterator<Item = (&'a str, &'a [u8; 32])>) -> String {
@@ -315,6 +332,25 @@ mod tests {
     fn the_docs_are_the_docs_whatever_the_method() {
         assert_eq!(surface(&Method::GET, "/docs/"), Surface::Docs);
         assert_eq!(surface(&Method::POST, "/docs/index.html"), Surface::Docs);
+    }
+
+    #[test]
+    fn every_module_and_nothing_else_is_preloaded() {
+        let links = module_preloads(
+            [
+                "app.css",
+                "index.html",
+                "js/main.mjs",
+                "vendor/preact.mjs",
+                "vendor/htm.LICENSE",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            links,
+            "<link rel=\"modulepreload\" href=\"%STATIC%/js/main.mjs\">\n  \
+             <link rel=\"modulepreload\" href=\"%STATIC%/vendor/preact.mjs\">"
+        );
     }
 
     #[test]

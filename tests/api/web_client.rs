@@ -113,7 +113,15 @@ async fn the_root_is_the_page_under_a_strict_policy_with_its_files_under_the_bui
     let etag = header(&response, "etag").to_owned();
 
     let (text, build) = page(&app).await;
-    assert!(!text.contains("%STATIC%"), "{text}");
+    assert!(
+        !text.contains("%STATIC%") && !text.contains("%PRELOAD%"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"<link rel="modulepreload" href="/static/"#)
+            && text.contains("/js/main.mjs\">"),
+        "every module is preloaded: {text}"
+    );
     assert_eq!(build.len(), 12);
     assert!(build.bytes().all(|c| c.is_ascii_hexdigit()), "{build}");
     assert!(
