@@ -207,12 +207,13 @@ fn respond(req: &HttpRequest, served: &Served, cache_control: &'static str) -> H
     }
 }
 
-/// A `modulepreload` link for every module, so the browser fetches them all
-/// at once instead of discovering each import only after its importer
-/// arrived (a chain of round trips before the first page shows).
+/// A `modulepreload` link for every module the first page needs, so the
+/// browser fetches them all at once instead of discovering each import only
+/// after its importer arrived (a chain of round trips before the first page
+/// shows). Pages under `js/pages/` are fetched when first shown.
 fn module_preloads<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names
-        .filter(|name| name.ends_with(".mjs"))
+        .filter(|name| name.ends_with(".mjs") && !name.starts_with("js/pages/"))
         .map(|name| format!(r#"<link rel="modulepreload" href="{PREFIX_MARK}/{name}">"#))
         .collect::<Vec<_>>()
         .join("\n  ")

@@ -2,21 +2,42 @@
 // decides which one shows. Signed out, every path shows the sign-in page
 // and keeps its address, so a link from an email (/requests/<id>) opens
 // that request once the person has signed in.
-import { Page } from './components.mjs';
+import { ChangePassword } from './change-password.mjs';
+import { Loading } from './components.mjs';
 import { html, useEffect, useState } from './html.mjs';
 import { IdleWarning, Layout } from './layout.mjs';
+import { NotAllowed, NotFound } from './not-found.mjs';
 import { match, navigate, useLocation } from './router.mjs';
 import { currentSession, restore, subscribe } from './session.mjs';
-import { Account } from './pages/account.mjs';
-import { ChangePassword } from './pages/change-password.mjs';
-import { EditRequest } from './pages/edit.mjs';
-import { MyRequests } from './pages/my-requests.mjs';
-import { NotAllowed, NotFound } from './pages/not-found.mjs';
-import { Preferences } from './pages/preferences.mjs';
-import { RequestPage } from './pages/request.mjs';
-import { SignIn, SignedOut } from './pages/sign-in.mjs';
-import { Submit } from './pages/submit.mjs';
-import { Submitted } from './pages/submitted.mjs';
+import { SignIn, SignedOut } from './sign-in.mjs';
+
+/**
+ * A page from js/pages/, fetched the first time it is shown: the first
+ * load of the client (the sign-in page) then needs half the files. The
+ * server preloads every module except these.
+ */
+function onDemand(load, name) {
+  let loaded = null;
+  return function OnDemand(props) {
+    const [Component, setComponent] = useState(() => loaded);
+    useEffect(() => {
+      if (Component) return;
+      load().then((module) => {
+        loaded = module[name];
+        setComponent(() => loaded);
+      });
+    }, []);
+    return Component ? html`<${Component} ...${props} />` : html`<${Loading} />`;
+  };
+}
+
+const Account = onDemand(() => import('./pages/account.mjs'), 'Account');
+const EditRequest = onDemand(() => import('./pages/edit.mjs'), 'EditRequest');
+const MyRequests = onDemand(() => import('./pages/my-requests.mjs'), 'MyRequests');
+const Preferences = onDemand(() => import('./pages/preferences.mjs'), 'Preferences');
+const RequestPage = onDemand(() => import('./pages/request.mjs'), 'RequestPage');
+const Submit = onDemand(() => import('./pages/submit.mjs'), 'Submit');
+const Submitted = onDemand(() => import('./pages/submitted.mjs'), 'Submitted');
 
 const ROUTES = [
   ['/', 'home'],
@@ -69,7 +90,7 @@ function SignedIn({ user, path }) {
     if (name === 'home' || name === 'signed-out') navigate(HOME[user.role] ?? '/account', { replace: true });
   }, [name, user.role]);
   if (user.password_change_required) return html`<${ChangePassword} forced />`;
-  if (name === 'home' || name === 'signed-out') return html`<${Page} name="loading" title="Loading" busy />`;
+  if (name === 'home' || name === 'signed-out') return html`<${Loading} />`;
   if (name === 'not-found') return html`<${NotFound} />`;
   const Component = PAGES[user.role]?.[name];
   if (!Component) return html`<${NotAllowed} />`;
@@ -91,7 +112,7 @@ export function App() {
 
   let page;
   if (session.status === 'restoring') {
-    page = html`<${Page} name="loading" title="Loading" busy />`;
+    page = html`<${Loading} />`;
   } else if (session.status === 'signed-in') {
     page = html`<${SignedIn} user=${session.user} path=${path} />`;
   } else if (match(ROUTES, path)?.[0] === 'signed-out') {

@@ -13,7 +13,8 @@ export const SERVICE = 'NRU Helpdesk';
  */
 export function Page({ name, title, busy = false, heading = title, before = null, panel = null, children }) {
   const h1 = useRef(null);
-  const [done] = useState(takeFlash);
+  // The placeholder shown while a page's module loads leaves the message to that page.
+  const [done] = useState(() => (name === 'loading' ? null : takeFlash()));
   useEffect(() => {
     document.title = `${title} – ${SERVICE}`;
   }, [title]);
@@ -33,6 +34,11 @@ export function Page({ name, title, busy = false, heading = title, before = null
       ${busy && !children ? html`<p class="govuk-body" role="status">Loading…</p>` : children}
     </main>
   `;
+}
+
+/** What shows while the session is restored or a page's module is fetched. */
+export function Loading() {
+  return html`<${Page} name="loading" title="Loading" busy />`;
 }
 
 /** The id of the input for an API field name ("young_person.age" → "f-young_person-age"). */

@@ -6,7 +6,7 @@ import { flash } from '../flash.mjs';
 import { html, useEffect, useRef, useState } from '../html.mjs';
 import { CONTACT_METHODS } from '../labels.mjs';
 import { navigate } from '../router.mjs';
-import { NotFound } from './not-found.mjs';
+import { NotFound } from '../not-found.mjs';
 import { EDITABLE, UUID } from './request.mjs';
 import { LABELS } from './submit.mjs';
 import { YoungPersonFields, ageErrors, youngPersonForm, youngPersonOf } from './young-person.mjs';

@@ -8,7 +8,7 @@ import {
   AGE_BANDS, CATEGORIES, CONTACT_METHODS, FLAGS, GENDERS, STATUSES, URGENCY_SHORT, label,
 } from '../labels.mjs';
 import { StatusTag } from './my-requests.mjs';
-import { NotFound } from './not-found.mjs';
+import { NotFound } from '../not-found.mjs';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -2,7 +2,7 @@ import { ErrorSummary, Page, WarningText, errorsOf, useApi } from '../components
 import { formatDateTime, relativeTo } from '../format.mjs';
 import { html } from '../html.mjs';
 import { STATUSES, label } from '../labels.mjs';
-import { NotFound } from './not-found.mjs';
+import { NotFound } from '../not-found.mjs';
 
 /** The confirmation after a submission: the reference, the status and when a first response is due. */
 export function Submitted({ id }) {

@@ -1,10 +1,10 @@
-import { Banner, Button, ErrorSummary, Page, TextInput, errorFor, errorsOf } from '../components.mjs';
-import { call } from '../api.mjs';
-import { flash } from '../flash.mjs';
-import { formatSeconds } from '../format.mjs';
-import { html, useRef, useState } from '../html.mjs';
-import { navigate } from '../router.mjs';
-import { passwordChanged } from '../session.mjs';
+import { Banner, Button, ErrorSummary, Page, TextInput, errorFor, errorsOf } from './components.mjs';
+import { call } from './api.mjs';
+import { flash } from './flash.mjs';
+import { formatSeconds } from './format.mjs';
+import { html, useRef, useState } from './html.mjs';
+import { navigate } from './router.mjs';
+import { passwordChanged } from './session.mjs';
 
 const LABELS = { current_password: 'Current password', new_password: 'New password' };
 

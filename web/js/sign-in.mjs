@@ -1,7 +1,7 @@
-import { Banner, Button, ErrorSummary, Page, TextInput, errorFor, errorsOf } from '../components.mjs';
-import { formatSeconds } from '../format.mjs';
-import { html, useRef, useState } from '../html.mjs';
-import { signIn } from '../session.mjs';
+import { Banner, Button, ErrorSummary, Page, TextInput, errorFor, errorsOf } from './components.mjs';
+import { formatSeconds } from './format.mjs';
+import { html, useRef, useState } from './html.mjs';
+import { signIn } from './session.mjs';
 
 /** What went wrong signing in, in words the person can act on. */
 function signInErrors(error) {

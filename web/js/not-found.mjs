@@ -1,5 +1,5 @@
-import { Page } from '../components.mjs';
-import { html } from '../html.mjs';
+import { Page } from './components.mjs';
+import { html } from './html.mjs';
 
 /**
  * The one "not found" page: for a mistyped address, a request that does
