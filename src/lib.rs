@@ -20,6 +20,7 @@ pub mod retention;
 pub mod routing;
 pub mod sla;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;

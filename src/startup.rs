@@ -18,44 +18,21 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api::extract::BodyLimit;
 use crate::api::limits::{rate_limit, RateLimits};
 use crate::api::{self, doc::ApiDoc};
-use crate::audit_trail::{audit_trail, AuditTrail, AuditWriter};
+use crate::audit_trail::{audit_trail, AuditWriter};
 use crate::auth::jwt::TokenKeys;
 use crate::bootstrap;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::sla::SlaPolicies;
-use crate::domain::triage::TriageConfig;
 use crate::error::ApiError;
 use crate::jobs::{supervise, Job, JobHealth, Pass};
 use crate::metrics::Metrics;
 use crate::notify::mailer::Mailer;
 use crate::retention::RetentionJob;
+use crate::state::AppState;
 use crate::web_client::{self, Surface, WebClient};
-use crate::webhooks::sender::{Dispatcher, Reach};
-
-/// Shared by every request.
-pub struct AppState {
-    pub db: Db,
-    pub keys: TokenKeys,
-    pub settings: Settings,
-    pub triage: Arc<TriageConfig>,
-    pub sla: Arc<SlaPolicies>,
-    /// "Now" for everything response times measure.
-    pub clock: Clock,
-    pub metrics: Metrics,
-    /// Where audited reads record their rows.
-    pub audit: AuditTrail,
-    /// Turns for computing response-time reports (`sla.reports_at_once`).
-    pub report_turns: Arc<tokio::sync::Semaphore>,
-    /// Which addresses webhooks may reach, checked at registration too.
-    pub webhook_reach: Reach,
-    /// Request budgets per caller and per address, and who the address is.
-    pub limits: Arc<RateLimits>,
-    /// When each background job last completed a run.
-    pub jobs: JobHealth,
-    pub openapi_yaml: String,
-}
+use crate::webhooks::sender::Dispatcher;
 
 pub struct Application {
     port: u16,

@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::domain::accounts::normalise_email;
 use crate::domain::throttle::{retry_after, ThrottlePolicy};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::domain::accounts::{Organisation, Role};
 use crate::domain::integrations::{granted_scopes, parse_scopes, scopes_text, Scope};
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::clients::ClientRow;
 

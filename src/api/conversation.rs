@@ -16,7 +16,7 @@ use crate::domain::lifecycle::Status;
 use crate::domain::requests::MessageKind;
 use crate::error::ApiError;
 use crate::requests as flows;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::messages::MessageRow;
 use crate::store::requests::TransitionRow;

@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::requests::TransitionRow;

@@ -16,7 +16,7 @@ use crate::domain::integrations::Scope;
 use crate::domain::policy::Access;
 use crate::error::ApiError;
 use crate::requests as flows;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 
 #[utoipa::path(

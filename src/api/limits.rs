@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use crate::auth::extractor::bearer;
 use crate::config::LimitSettings;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web_client::surface;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

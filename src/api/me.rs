@@ -13,7 +13,7 @@ use crate::api::users::{check_password, User};
 use crate::auth::{password, Caller, OwnAccountCaller};
 use crate::domain::accounts::{normalise_email, Role};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -15,7 +15,7 @@ use crate::domain::accounts::Role;
 use crate::domain::notifications::EmailEvent;
 use crate::domain::text_enum;
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::outbox::EmailRow;
 

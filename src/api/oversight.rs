@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::error::ApiError;
 use crate::requests as flows;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::access::GrantRow;
 use crate::store::audit::{AuditFilter, AuditRow};

@@ -16,7 +16,7 @@ use crate::domain::lifecycle::Status;
 use crate::domain::requests::Priority;
 use crate::error::ApiError;
 use crate::routing;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::queue::{QueueKey, QueueScope};
 use crate::store::triage::DecisionRow;

@@ -18,7 +18,7 @@ use crate::domain::accounts::Role;
 use crate::domain::stats::{seconds, Durations, Reached, Spread, TargetFigures};
 use crate::domain::text_enum;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::reports::{BreachRow, FactGroup, FactRow};
 

@@ -25,7 +25,7 @@ use crate::domain::requests::{
 };
 use crate::error::ApiError;
 use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
 use crate::store::sla::{SlaRow, NO_DEADLINE};

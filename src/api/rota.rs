@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::rota::{shift_problem, Duty};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::sla::ShiftRow;
 

@@ -17,7 +17,7 @@ use crate::domain::requests::Priority;
 use crate::domain::rota::Duty;
 use crate::error::ApiError;
 use crate::requests as flows;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::sla::{EventRow, SlaRow};
 

@@ -13,7 +13,7 @@ use crate::api::pagination::{Page, PageRequest};
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::teams::{self, TeamRow};
 

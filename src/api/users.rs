@@ -15,7 +15,7 @@ use crate::api::{hash_password, not_blank};
 use crate::auth::Caller;
 use crate::domain::accounts::{password_problem, Organisation, Region, Role, Skill};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::users::{UserFilter, UserRecord};
 
 /// A person with access to the service.

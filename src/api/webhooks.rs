@@ -14,7 +14,7 @@ use crate::api::pagination::{Page, PageRequest};
 use crate::auth::{secrets, ClientCaller};
 use crate::domain::integrations::{check_url, Scope, WebhookEvent};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 use crate::store::webhooks::{DeliveryRow, WebhookRow};
 use crate::webhooks::sender::Reach;

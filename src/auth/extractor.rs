@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use crate::domain::accounts::Role;
 use crate::domain::integrations::{parse_scopes, Scope};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 
 #[derive(Debug, Clone)]
