@@ -147,6 +147,7 @@ fn obtain_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.config_dir)?;
     crate::telemetry::init(&settings.log);
+    crate::auth::password::set_cost(settings.auth.password_cost());
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             for warning in settings.insecure_defaults() {

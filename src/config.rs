@@ -287,6 +287,20 @@ pub struct AuthSettings {
     pub login_max_failures_per_account: i64,
     pub login_max_failures_per_address: i64,
     pub login_window_seconds: i64,
+    /// argon2id memory (KiB) and passes for new password hashes; production
+    /// refuses less than OWASP's recommendation.
+    pub password_hash_memory_kib: u32,
+    pub password_hash_iterations: u32,
+}
+
+impl AuthSettings {
+    /// The cost new password hashes are made with.
+    pub fn password_cost(&self) -> crate::auth::password::Cost {
+        crate::auth::password::Cost {
+            memory_kib: self.password_hash_memory_kib,
+            iterations: self.password_hash_iterations,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -423,6 +437,9 @@ impl Settings {
             if self.webhooks.allow_http_loopback {
                 anyhow::bail!("webhooks.allow_http_loopback: plain http is for development only and is refused in production");
             }
+            if !self.auth.password_cost().meets_owasp() {
+                anyhow::bail!("auth.password_hash_memory_kib, auth.password_hash_iterations: below OWASP's recommended argon2id cost (19456 KiB and 2 passes, or an equivalent) is refused in production");
+            }
         }
         if self.auth.jwt_secret.expose().is_empty() {
             anyhow::bail!("auth.jwt_secret: must not be empty");
@@ -472,6 +489,20 @@ impl Settings {
                 self.auth.login_max_failures_per_address,
                 1,
                 1_000_000_000,
+            ),
+            // argon2's own floor; a ceiling of 1 GiB keeps a typo from
+            // exhausting memory at each sign-in.
+            (
+                "auth.password_hash_memory_kib",
+                i64::from(self.auth.password_hash_memory_kib),
+                8,
+                1024 * 1024,
+            ),
+            (
+                "auth.password_hash_iterations",
+                i64::from(self.auth.password_hash_iterations),
+                1,
+                64,
             ),
             (
                 "requests.reopen_window_days",
@@ -736,6 +767,46 @@ mod tests {
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("webhooks.allowed_private_networks"), "{err}");
         assert!(err.contains("10.0.0.300/8"), "{err}");
+    }
+
+    #[test]
+    fn the_password_hash_cost_defaults_to_owasp_and_production_refuses_less() {
+        let s = dev_settings();
+        assert_eq!(s.auth.password_cost(), crate::auth::password::Cost::OWASP);
+        let production = |memory_kib, iterations| {
+            let mut s = dev_settings();
+            s.environment = Environment::Production;
+            s.auth.jwt_secret = Secret::new("x".repeat(32));
+            s.metrics.token = Secret::new("m".repeat(32));
+            s.auth.password_hash_memory_kib = memory_kib;
+            s.auth.password_hash_iterations = iterations;
+            s.check().map_err(|e| e.to_string())
+        };
+        production(19 * 1024, 2).expect("OWASP's parameters");
+        production(12 * 1024, 3).expect("an OWASP equivalent");
+        production(64 * 1024, 1).expect("more memory, one pass");
+        for (memory_kib, iterations) in [(19 * 1024 - 1, 2), (19 * 1024, 1), (8, 1)] {
+            let err = production(memory_kib, iterations).unwrap_err();
+            assert!(err.starts_with("auth.password_hash_memory_kib"), "{err}");
+            assert!(err.contains("OWASP"), "{err}");
+        }
+        // Development (and the tests) may turn it down to argon2's minimum.
+        let mut s = dev_settings();
+        s.auth.password_hash_memory_kib = 8;
+        s.auth.password_hash_iterations = 1;
+        s.check().expect("development accepts argon2's minimum");
+        for (key, memory_kib, iterations) in [
+            ("auth.password_hash_memory_kib", 7, 1),
+            ("auth.password_hash_memory_kib", 2 * 1024 * 1024, 1),
+            ("auth.password_hash_iterations", 8, 0),
+            ("auth.password_hash_iterations", 8, 65),
+        ] {
+            let mut s = dev_settings();
+            s.auth.password_hash_memory_kib = memory_kib;
+            s.auth.password_hash_iterations = iterations;
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.starts_with(key), "{err}");
+        }
     }
 
     #[test]

@@ -88,6 +88,7 @@ impl Application {
 
     /// As [`Application::build`], with "now" taken from `clock`.
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        crate::auth::password::set_cost(settings.auth.password_cost());
         let triage = settings.triage_rules()?;
         let sla = Arc::new(settings.sla_policies()?);
         let db = Db::connect(&settings.database)?;

@@ -170,6 +170,8 @@ mod tests {
             login_max_failures_per_account: 50,
             login_max_failures_per_address: 20,
             login_window_seconds: 900,
+            password_hash_memory_kib: 19 * 1024,
+            password_hash_iterations: 2,
         }
     }
 

@@ -17,6 +17,7 @@ pub(crate) fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .env("APP__BOOTSTRAP__ADMIN_EMAIL", "first-admin@test.local")
         .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "")
         .env("APP__LOG__LEVEL", "warn")
+        .envs(CHEAP_PASSWORD_HASHES)
         .env_remove("APP_ENV")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -75,6 +75,13 @@ fn replace_database(url: &str, name: &str) -> String {
     parsed.to_string()
 }
 
+/// The cheapest argon2id cost, for the service run as its own process (a
+/// test may override it, e.g. to check production's refusal).
+pub const CHEAP_PASSWORD_HASHES: [(&str, &str); 2] = [
+    ("APP__AUTH__PASSWORD_HASH_MEMORY_KIB", "8"),
+    ("APP__AUTH__PASSWORD_HASH_ITERATIONS", "1"),
+];
+
 pub fn test_settings(database_url: &str) -> Settings {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let mut settings = Settings::load(&dir).expect("config/default.toml loads");
@@ -86,6 +93,10 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.pool_size = 4;
     settings.bootstrap.admin_email = ADMIN_EMAIL.into();
     settings.bootstrap.admin_password = Secret::new(ADMIN_PASSWORD);
+    // Every account's password is hashed at the cheapest cost argon2 allows
+    // (production keeps OWASP's); `CHEAP_PASSWORD_HASHES` for the processes.
+    settings.auth.password_hash_memory_kib = 8;
+    settings.auth.password_hash_iterations = 1;
     // Requests stay `new` unless a test routes them with rules of its own.
     settings.triage.rules_file = fixture("triage-manual.toml");
     // Emails stay in the outbox unless a test delivers them (tests/api/email.rs).
@@ -257,6 +268,7 @@ pub async fn serve_binary(
         .env("APP__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL)
         .env("APP__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("APP__LOG__FORMAT", "json")
+        .envs(CHEAP_PASSWORD_HASHES)
         .env_remove("APP_ENV")
         .env_remove("RUST_LOG")
         .envs(env.iter().copied())
