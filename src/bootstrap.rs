@@ -3,13 +3,13 @@
 use diesel::Connection;
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::accounts::{self, NewAccount};
 use crate::auth::password;
 use crate::config::BootstrapSettings;
 use crate::db::{Db, DbConnection};
 use crate::domain::accounts::{password_problem, Organisation, Region, Role, Skill};
 use crate::error::ApiError;
 use crate::store::{self, teams::TeamRow};
+use crate::workflows::accounts::{self, NewAccount};
 
 /// A random password for generated accounts: 20 alphanumerics, ~119 bits.
 pub fn generate_password() -> String {

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 
-use crate::accounts::{self, NewAccount};
 use crate::auth::password;
 use crate::bootstrap::{generate_password, seed_demo};
 use crate::config::{Environment, Settings};
@@ -15,6 +14,7 @@ use crate::db::Db;
 use crate::domain::accounts::{normalise_email, password_problem, Organisation, Region, Role};
 use crate::startup::Application;
 use crate::store;
+use crate::workflows::accounts::{self, NewAccount};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -212,7 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Redact => {
             let db = Db::connect(&settings.database)?;
             db.migrate()?;
-            let redacted = crate::retention::redact_due(
+            let redacted = crate::workflows::retention::redact_due(
                 &db,
                 settings.retention_period(),
                 settings.retention.batch_size,

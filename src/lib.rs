@@ -1,8 +1,6 @@
 //! NRU Helpdesk: a REST API for guidance requests to a national response unit.
 
-pub mod accounts;
 pub mod api;
-pub mod audit_trail;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
@@ -11,18 +9,12 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod integrations;
 pub mod jobs;
 pub mod metrics;
-pub mod notify;
-pub mod requests;
-pub mod retention;
-pub mod routing;
-pub mod sla;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
 pub mod web_client;
-pub mod webhooks;
+pub mod workflows;

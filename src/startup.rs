@@ -18,21 +18,21 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api::extract::BodyLimit;
 use crate::api::limits::{rate_limit, RateLimits};
 use crate::api::{self, doc::ApiDoc};
-use crate::audit_trail::{audit_trail, AuditWriter};
 use crate::auth::jwt::TokenKeys;
 use crate::bootstrap;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::domain::sla::SlaPolicies;
 use crate::error::ApiError;
+use crate::jobs::mailer::Mailer;
+use crate::jobs::retention::RetentionJob;
+use crate::jobs::sla_monitor::SlaMonitor;
+use crate::jobs::webhook_sender::Dispatcher;
 use crate::jobs::{supervise, Job, JobHealth, Pass};
 use crate::metrics::Metrics;
-use crate::notify::mailer::Mailer;
-use crate::retention::RetentionJob;
 use crate::state::AppState;
 use crate::web_client::{self, Surface, WebClient};
-use crate::webhooks::sender::Dispatcher;
+use crate::workflows::audit_trail::{audit_trail, AuditWriter};
 
 pub struct Application {
     port: u16,
@@ -45,39 +45,6 @@ pub struct Application {
     limits: Arc<RateLimits>,
     metrics: Metrics,
     jobs: JobHealth,
-}
-
-/// The response-time monitor: on each tick it records the warning points,
-/// deadlines and escalation steps that have come.
-#[derive(Clone)]
-pub struct SlaMonitor {
-    db: Db,
-    policies: Arc<SlaPolicies>,
-    clock: Clock,
-    interval: std::time::Duration,
-}
-
-impl SlaMonitor {
-    pub async fn tick(&self) -> Result<Vec<crate::store::sla::EventRow>, ApiError> {
-        crate::sla::monitor_tick(&self.db, self.policies.clone(), self.clock.now()).await
-    }
-
-    /// The supervised job: a tick every interval, the first after one
-    /// whole interval (start-up has just migrated).
-    fn job(self) -> Job {
-        let interval = self.interval;
-        Job::new("sla_monitor", interval, move || {
-            let monitor = self.clone();
-            async move {
-                let events = monitor.tick().await?;
-                if !events.is_empty() {
-                    tracing::info!(recorded = events.len(), "sla events recorded");
-                }
-                Ok(Pass::Done)
-            }
-        })
-        .first_run_after(interval)
-    }
 }
 
 impl Application {
@@ -112,14 +79,12 @@ impl Application {
         };
         let shutdown_timeout = settings.server.shutdown_timeout_seconds;
         let limit = settings.server.json_limit_bytes;
-        let monitor = SlaMonitor {
-            db: db.clone(),
-            policies: sla.clone(),
-            clock: clock.clone(),
-            interval: std::time::Duration::from_secs(
-                settings.sla.monitor_interval_seconds.unsigned_abs(),
-            ),
-        };
+        let monitor = SlaMonitor::new(
+            db.clone(),
+            sla.clone(),
+            clock.clone(),
+            std::time::Duration::from_secs(settings.sla.monitor_interval_seconds.unsigned_abs()),
+        );
         let metrics = Metrics::new()?;
         let http_metrics = metrics.http();
         let mailer = Mailer::new(

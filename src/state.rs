@@ -6,16 +6,16 @@
 use std::sync::Arc;
 
 use crate::api::limits::RateLimits;
-use crate::audit_trail::AuditTrail;
 use crate::auth::jwt::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
+use crate::jobs::webhook_sender::Reach;
 use crate::jobs::JobHealth;
 use crate::metrics::Metrics;
-use crate::webhooks::sender::Reach;
+use crate::workflows::audit_trail::AuditTrail;
 
 /// Shared by every request.
 pub struct AppState {

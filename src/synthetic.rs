@@ -23,13 +23,13 @@ use crate::domain::lifecycle::Status;
 use crate::domain::requests::{reference, Category, Priority, Urgency};
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
-use crate::sla::{compute, event_row, History};
 use crate::store::audit::AuditRow;
 use crate::store::messages::MessageRow;
 use crate::store::requests::{NewRequest, RequestRow, TransitionRow};
 use crate::store::sla::{EventRow, SlaRow};
 use crate::store::teams::TeamRow;
 use crate::store::users::UserRow;
+use crate::workflows::sla::{compute, event_row, History};
 
 const SPECIALISTS: usize = 60;
 const COORDINATORS: usize = 6;

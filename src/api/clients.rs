@@ -96,7 +96,7 @@ pub async fn create(
             let mut scopes = body.scopes.clone();
             scopes.sort();
             scopes.dedup();
-            crate::integrations::create_client(
+            crate::workflows::integrations::create_client(
                 conn,
                 &admin,
                 &body.name,
@@ -208,7 +208,7 @@ pub async fn rotate_secret(
     let (id, admin) = (id.into_inner(), caller.user_id.clone());
     let (row, secret) = state
         .db
-        .write(move |conn| crate::integrations::rotate_secret(conn, &admin, &id))
+        .write(move |conn| crate::workflows::integrations::rotate_secret(conn, &admin, &id))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -240,7 +240,7 @@ pub async fn revoke(
     let now = state.clock.now();
     let row = state
         .db
-        .write(move |conn| crate::integrations::revoke(conn, &admin, &id, now))
+        .write(move |conn| crate::workflows::integrations::revoke(conn, &admin, &id, now))
         .await?;
     Ok(web::Json(IntegrationClient::from_row(row)?))
 }
@@ -396,7 +396,7 @@ async fn issue_token(
     let client = state
         .db
         .write(move |conn| {
-            let client = crate::integrations::authenticate(conn, &client_id, &secret)?;
+            let client = crate::workflows::integrations::authenticate(conn, &client_id, &secret)?;
             if client.is_some() {
                 attempt.succeeded(conn)?;
             }

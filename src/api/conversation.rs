@@ -15,11 +15,11 @@ use crate::auth::Caller;
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::MessageKind;
 use crate::error::ApiError;
-use crate::requests as flows;
 use crate::state::AppState;
 use crate::store;
 use crate::store::messages::MessageRow;
 use crate::store::requests::TransitionRow;
+use crate::workflows::requests as workflow;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Message {
@@ -93,7 +93,7 @@ pub async fn post(
     let id = id.into_inner();
     let sla = state.sla.clone();
     let (message, request) = as_actor(&state, &caller, true, move |conn, actor| {
-        flows::post_message(conn, actor, &id, body.kind, &body.body, &sla, now)
+        workflow::post_message(conn, actor, &id, body.kind, &body.body, &sla, now)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -122,11 +122,11 @@ pub async fn list(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let id = id.into_inner();
     let rows = audited(&state, &caller, false, move |conn, actor| {
-        flows::read(conn, actor, &id, "messages.read", now)?.try_map(|seen| {
+        workflow::read(conn, actor, &id, "messages.read", now)?.try_map(|seen| {
             let rows = store::messages::list(
                 conn,
                 &id,
-                flows::visible_kind(seen.access),
+                workflow::visible_kind(seen.access),
                 page.after.as_deref(),
                 page.fetch(),
             )?;
@@ -214,12 +214,12 @@ pub async fn timeline(
     let wanted = page.clone();
     let (messages, transitions) = audited(&state, &caller, false, move |conn, actor| {
         let page = wanted;
-        flows::read(conn, actor, &id, "timeline.read", now)?.try_map(|seen| {
+        workflow::read(conn, actor, &id, "timeline.read", now)?.try_map(|seen| {
             let after = page.after.as_deref();
             let messages = store::messages::list(
                 conn,
                 &id,
-                flows::visible_kind(seen.access),
+                workflow::visible_kind(seen.access),
                 after,
                 page.fetch(),
             )?;

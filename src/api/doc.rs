@@ -23,10 +23,10 @@ use crate::api::{
     reports, requests, rota, sla, teams, users, webhooks,
 };
 use crate::domain::integrations::{Scope, WebhookEvent};
-use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE, UNAVAILABLE_RETRY_AFTER_SECONDS};
-use crate::webhooks::signature::{
+use crate::domain::webhook_signature::{
     DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
+use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE, UNAVAILABLE_RETRY_AFTER_SECONDS};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -61,7 +61,7 @@ use crate::webhooks::signature::{
         reports::response_times, reports::sla_breaches,
         ops::healthz, ops::readyz, ops::jobs, ops::openapi_yaml,
     ),
-    components(schemas(Problem, FieldError, requests::SortOrder, crate::webhooks::Payload)),
+    components(schemas(Problem, FieldError, requests::SortOrder, crate::workflows::webhooks::Payload)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Sign-in and tokens"),

@@ -13,7 +13,6 @@ use crate::api::oversight::{AuditEntry, BreakGlassGrant};
 use crate::api::queue::TriageDecision;
 use crate::api::requests::{audited, extras, GuidanceRequest};
 use crate::api::sla::SlaEvent;
-use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
@@ -22,6 +21,7 @@ use crate::state::AppState;
 use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::requests::TransitionRow;
+use crate::workflows::audit_trail::Audited;
 
 /// A change of status, with who made it and when.
 #[derive(Debug, Serialize, ToSchema)]

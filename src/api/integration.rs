@@ -10,14 +10,14 @@ use crate::api::pagination::{Page, PageRequest};
 use crate::api::requests::{
     create, extras, respond, summaries, RequestSummary, SubmitRequest, Submitter,
 };
-use crate::audit_trail::Audited;
 use crate::auth::ClientCaller;
 use crate::domain::integrations::Scope;
 use crate::domain::policy::Access;
 use crate::error::ApiError;
-use crate::requests as flows;
 use crate::state::AppState;
 use crate::store;
+use crate::workflows::audit_trail::Audited;
+use crate::workflows::requests as workflow;
 
 #[utoipa::path(
     post, path = "/api/v1/client/requests", tag = "client requests",
@@ -98,7 +98,7 @@ pub async fn read(
         .read(move |conn| {
             let row =
                 store::clients::request(conn, &client.client_id, &id)?.ok_or(ApiError::NotFound)?;
-            let count = extras(conn, &row, flows::visible_kind(Access::Requester))?;
+            let count = extras(conn, &row, workflow::visible_kind(Access::Requester))?;
             Ok(Audited::requesters_own((row, count)))
         })
         .await?;
@@ -131,7 +131,7 @@ pub async fn messages(
             let rows = store::messages::list(
                 conn,
                 &id,
-                flows::visible_kind(Access::Requester),
+                workflow::visible_kind(Access::Requester),
                 page.after.as_deref(),
                 page.fetch(),
             )?;

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::accounts::{self, AccountChanges};
 use crate::api::auth::{client_address, Attempt};
 use crate::api::extract::JsonBody;
 use crate::api::hash_password;
@@ -15,6 +14,7 @@ use crate::domain::accounts::{normalise_email, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store;
+use crate::workflows::accounts::{self, AccountChanges};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +87,7 @@ pub async fn set_availability(
             // Someone free again may take work that was waiting in a least-loaded team.
             if record.row.available {
                 for team_id in &record.team_ids {
-                    crate::routing::rebalance_team(conn, team_id, &triage, now)?;
+                    crate::workflows::routing::rebalance_team(conn, team_id, &triage, now)?;
                 }
             }
             Ok(record)

@@ -16,11 +16,12 @@ use crate::api::uuid_id;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::error::ApiError;
-use crate::requests as flows;
 use crate::state::AppState;
 use crate::store;
 use crate::store::access::GrantRow;
 use crate::store::audit::{AuditFilter, AuditRow};
+use crate::workflows::lifecycle;
+use crate::workflows::requests as workflow;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,7 +53,7 @@ pub async fn exclusions(
     caller.require(&[Role::Coordinator])?;
     let id = id.into_inner();
     let user_ids = as_actor(&state, &caller, false, move |conn, actor| {
-        flows::load_visible(conn, actor, &id, now)?;
+        lifecycle::load_visible(conn, actor, &id, now)?;
         store::access::excluded_users(conn, &id)
     })
     .await?;
@@ -83,7 +84,7 @@ pub async fn exclude(
     let body = body.into_inner()?;
     let id = id.into_inner();
     as_actor(&state, &caller, true, move |conn, actor| {
-        flows::exclude(conn, actor, &id, &body.user_id, now)
+        workflow::exclude(conn, actor, &id, &body.user_id, now)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -107,7 +108,7 @@ pub async fn include(
     caller.require(&[Role::Coordinator])?;
     let (id, user_id) = path.into_inner();
     as_actor(&state, &caller, true, move |conn, actor| {
-        flows::remove_exclusion(conn, actor, &id, &user_id, now)
+        workflow::remove_exclusion(conn, actor, &id, &user_id, now)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -170,7 +171,7 @@ pub async fn break_glass(
     let id = id.into_inner();
     let settings = state.settings.requests.clone();
     let grant = as_actor(&state, &caller, true, move |conn, actor| {
-        flows::break_glass(conn, actor, &id, &body.reason, &settings, now)
+        workflow::break_glass(conn, actor, &id, &body.reason, &settings, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(BreakGlassGrant::from(grant)))
@@ -336,7 +337,7 @@ pub async fn request_audit(
                 .ok_or(ApiError::NotFound)
                 .map(drop)
         } else {
-            flows::load_visible(conn, actor, &check, now).map(drop)
+            lifecycle::load_visible(conn, actor, &check, now).map(drop)
         }
     })
     .await?;

@@ -9,17 +9,17 @@ use crate::api::extract::QueryParams;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::requests::{as_actor, audited, extras, listed, respond, view, RequestSummary};
 use crate::api::uuid_id;
-use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::Priority;
 use crate::error::ApiError;
-use crate::routing;
 use crate::state::AppState;
 use crate::store;
 use crate::store::queue::{QueueKey, QueueScope};
 use crate::store::triage::DecisionRow;
+use crate::workflows::audit_trail::Audited;
+use crate::workflows::routing;
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -248,7 +248,7 @@ pub async fn release(
         let recorded = routing::release(conn, actor, &id, &triage, now)?;
         // Releasing can take the request out of the caller's reach (say, a
         // former team member): answer with it only if they still see it.
-        let shown = match crate::requests::load_visible(conn, actor, &id, now) {
+        let shown = match crate::workflows::lifecycle::load_visible(conn, actor, &id, now) {
             Ok(seen) => Some(view(conn, seen)?),
             Err(ApiError::NotFound) => None,
             Err(other) => return Err(other),
@@ -312,7 +312,7 @@ pub async fn triage_history(
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let id = id.into_inner();
     let rows = audited(&state, &caller, false, move |conn, actor| {
-        crate::requests::read(conn, actor, &id, "triage.read", now)?
+        crate::workflows::requests::read(conn, actor, &id, "triage.read", now)?
             .try_map(|_| store::triage::history(conn, &id))
     })
     .await?;

@@ -13,7 +13,6 @@ use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
 use crate::api::uuid_id;
-use crate::audit_trail::{Audited, Shown};
 use crate::auth::{Caller, ClientCaller};
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
@@ -24,11 +23,13 @@ use crate::domain::requests::{
     flags_from_text, AgeBand, Category, ContactMethod, Gender, Priority, Urgency, YoungPersonFlag,
 };
 use crate::error::ApiError;
-use crate::requests::{self as flows, Actor, Edit, Idempotency, Submission};
 use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
 use crate::store::sla::{SlaRow, NO_DEADLINE};
+use crate::workflows::audit_trail::{Audited, Shown};
+use crate::workflows::lifecycle::{Actor, Seen};
+use crate::workflows::requests::{self as workflow, Edit, Idempotency, Submission};
 
 /// Roles that deal with case content; admins run the system and see none.
 pub(crate) const CASE_ROLES: &[Role] = &[Role::Practitioner, Role::Specialist, Role::Coordinator];
@@ -158,7 +159,7 @@ impl RequestSummary {
         sla_state: Option<&str>,
     ) -> Result<RequestSummary, ApiError> {
         Ok(RequestSummary {
-            immediate_risk: crate::routing::is_immediate_risk(&row),
+            immediate_risk: crate::workflows::routing::is_immediate_risk(&row),
             due_at: running_due(&row),
             sla_state: parse_opt(&row, "SLA state", sla_state, SlaState::parse)?,
             status: parse(&row, "status", &row.status, Status::parse)?,
@@ -181,7 +182,7 @@ impl GuidanceRequest {
     pub(crate) fn from_row(row: RequestRow, extras: Extras) -> Result<GuidanceRequest, ApiError> {
         let utc = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc());
         Ok(GuidanceRequest {
-            immediate_risk: crate::routing::is_immediate_risk(&row),
+            immediate_risk: crate::workflows::routing::is_immediate_risk(&row),
             due_at: running_due(&row),
             sla: extras.sla.map(SlaView::from_row).transpose()?,
             message_count: extras.message_count,
@@ -419,10 +420,7 @@ where
 }
 
 /// A request as its reader sees it: the row and the extras their access shows.
-pub(crate) fn view(
-    conn: &mut DbConnection,
-    seen: flows::Seen,
-) -> Result<(RequestRow, Extras), ApiError> {
+pub(crate) fn view(conn: &mut DbConnection, seen: Seen) -> Result<(RequestRow, Extras), ApiError> {
     let extras = extras_visible(conn, &seen.row, seen.access)?;
     Ok((seen.row, extras))
 }
@@ -494,7 +492,7 @@ pub(crate) fn extras_visible(
     row: &RequestRow,
     access: Access,
 ) -> Result<Extras, ApiError> {
-    extras(conn, row, flows::visible_kind(access))
+    extras(conn, row, workflow::visible_kind(access))
 }
 
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -599,7 +597,7 @@ pub(crate) async fn create(
         state.db.write(move |conn| {
             let requester = match &submitter {
                 Submitter::Person(id) => id.clone(),
-                Submitter::Client(client) => crate::integrations::requester_for(
+                Submitter::Client(client) => crate::workflows::integrations::requester_for(
                     conn,
                     client,
                     on_behalf_of.as_deref(),
@@ -610,12 +608,12 @@ pub(crate) async fn create(
                 key,
                 body_hash: &body_hash,
             });
-            let (row, replayed) = flows::submit(
+            let (row, replayed) = workflow::submit(
                 conn,
                 &requester,
                 &submission,
                 idem,
-                flows::Rules {
+                workflow::Rules {
                     requests: &settings,
                     triage: &triage,
                     sla: &sla,
@@ -623,10 +621,16 @@ pub(crate) async fn create(
                 now,
             )?;
             if let Submitter::Client(client) = &submitter {
-                crate::integrations::after_submit(conn, &client.client_id, &row, replayed, now)?;
+                crate::workflows::integrations::after_submit(
+                    conn,
+                    &client.client_id,
+                    &row,
+                    replayed,
+                    now,
+                )?;
             }
             // A replay may come after the conversation began.
-            let count = extras(conn, &row, flows::visible_kind(Access::Requester))?;
+            let count = extras(conn, &row, workflow::visible_kind(Access::Requester))?;
             Ok((row, replayed, count))
         })
     };
@@ -766,7 +770,7 @@ pub async fn read(
     caller.require(CASE_ROLES)?;
     let id = id.into_inner();
     let shown = audited(&state, &caller, false, move |conn, actor| {
-        flows::read(conn, actor, &id, "request.read", now)?.try_map(|seen| view(conn, seen))
+        workflow::read(conn, actor, &id, "request.read", now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
     respond(HttpResponse::Ok(), shown)
@@ -815,7 +819,7 @@ pub async fn edit(
     };
     let id = id.into_inner();
     let shown = audited(&state, &caller, true, move |conn, actor| {
-        flows::edit(conn, actor, &id, &edit, version, now)?.try_map(|seen| view(conn, seen))
+        workflow::edit(conn, actor, &id, &edit, version, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
     respond(HttpResponse::Ok(), shown)
@@ -834,12 +838,13 @@ async fn run_action(
     let settings = state.settings.requests.clone();
     let (triage, sla) = (state.triage.clone(), state.sla.clone());
     let shown = audited(&state, &caller, true, move |conn, actor| {
-        let rules = flows::Rules {
+        let rules = workflow::Rules {
             requests: &settings,
             triage: &triage,
             sla: &sla,
         };
-        flows::act(conn, actor, &id, action, version, rules, now)?.try_map(|seen| view(conn, seen))
+        workflow::act(conn, actor, &id, action, version, rules, now)?
+            .try_map(|seen| view(conn, seen))
     })
     .await?;
     respond(HttpResponse::Ok(), shown)
@@ -964,11 +969,11 @@ pub async fn triage(
     let id = id.into_inner();
     let sla = state.sla.clone();
     let shown = audited(&state, &caller, true, move |conn, actor| {
-        flows::triage(
+        workflow::triage(
             conn,
             actor,
             &id,
-            &flows::TriageChoice {
+            &workflow::TriageChoice {
                 priority: body.priority,
                 team_id: &body.team_id,
                 category: body.category,
@@ -1014,7 +1019,7 @@ pub async fn assign(
     let body = body.into_inner()?;
     let id = id.into_inner();
     let shown = audited(&state, &caller, true, move |conn, actor| {
-        flows::assign(conn, actor, &id, &body.assignee_id, version, now)?
+        workflow::assign(conn, actor, &id, &body.assignee_id, version, now)?
             .try_map(|seen| view(conn, seen))
     })
     .await?;
@@ -1048,7 +1053,7 @@ pub async fn unassign(
     let version = if_match(&req)?;
     let id = id.into_inner();
     let shown = audited(&state, &caller, true, move |conn, actor| {
-        flows::unassign(conn, actor, &id, version, now)?.try_map(|seen| view(conn, seen))
+        workflow::unassign(conn, actor, &id, version, now)?.try_map(|seen| view(conn, seen))
     })
     .await?;
     respond(HttpResponse::Ok(), shown)

@@ -8,7 +8,6 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::requests::{audited, respond, view};
-use crate::audit_trail::Audited;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::deadlines::{ClockKind, EventKind, SlaState};
@@ -16,10 +15,12 @@ use crate::domain::policy::Access;
 use crate::domain::requests::Priority;
 use crate::domain::rota::Duty;
 use crate::error::ApiError;
-use crate::requests as flows;
 use crate::state::AppState;
 use crate::store;
 use crate::store::sla::{EventRow, SlaRow};
+use crate::workflows::audit_trail::Audited;
+use crate::workflows::lifecycle;
+use crate::workflows::requests as workflow;
 
 fn utc(t: Option<chrono::NaiveDateTime>) -> Option<DateTime<Utc>> {
     t.map(|t| t.and_utc())
@@ -141,7 +142,7 @@ pub async fn events(
     let now = state.clock.now();
     let id = id.into_inner();
     let rows = audited(&state, &caller, false, move |conn, actor| {
-        flows::read(conn, actor, &id, "sla_events.read", now)?
+        workflow::read(conn, actor, &id, "sla_events.read", now)?
             .try_map(|_| store::sla::events_of(conn, &id))
     })
     .await?
@@ -178,7 +179,7 @@ pub async fn acknowledge(
     let id = id.into_inner();
     let sla = state.sla.clone();
     let shown = audited(&state, &caller, true, move |conn, actor| {
-        let seen = flows::load_visible(conn, actor, &id, now)?;
+        let seen = lifecycle::load_visible(conn, actor, &id, now)?;
         if seen.access != Access::Staff {
             return Err(ApiError::NotFound);
         }
@@ -210,8 +211,8 @@ pub async fn acknowledge(
             json!({"as": if assignee { "assignee" } else { "coordinator on duty" }}),
         )?;
         let mut row = seen.row;
-        crate::sla::refresh(conn, &sla, &mut row, now)?;
-        let seen = flows::Seen { row, ..seen };
+        crate::workflows::sla::refresh(conn, &sla, &mut row, now)?;
+        let seen = lifecycle::Seen { row, ..seen };
         Ok(Audited::recorded(view(conn, seen)?, recorded))
     })
     .await?;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::accounts::{self, AccountChanges, NewAccount};
 use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::uuid_id;
@@ -17,6 +16,7 @@ use crate::domain::accounts::{password_problem, Organisation, Region, Role, Skil
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::users::{UserFilter, UserRecord};
+use crate::workflows::accounts::{self, AccountChanges, NewAccount};
 
 /// A person with access to the service.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,10 +14,10 @@ use crate::api::pagination::{Page, PageRequest};
 use crate::auth::{secrets, ClientCaller};
 use crate::domain::integrations::{check_url, Scope, WebhookEvent};
 use crate::error::ApiError;
+use crate::jobs::webhook_sender::Reach;
 use crate::state::AppState;
 use crate::store;
 use crate::store::webhooks::{DeliveryRow, WebhookRow};
-use crate::webhooks::sender::Reach;
 
 /// A registered endpoint (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -351,7 +351,7 @@ pub async fn redeliver(
         .write(move |conn| {
             let past = store::webhooks::find_delivery(conn, &hook.id, &delivery_id)?
                 .ok_or(ApiError::NotFound)?;
-            crate::webhooks::redeliver(conn, &past, now)
+            crate::workflows::webhooks::redeliver(conn, &past, now)
         })
         .await?;
     Ok(HttpResponse::Accepted().json(Delivery::from_row(row)?))

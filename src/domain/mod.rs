@@ -15,6 +15,7 @@ pub mod sla;
 pub mod stats;
 pub mod throttle;
 pub mod triage;
+pub mod webhook_signature;
 
 /// Declares an enum stored as text: serde and OpenAPI use the same snake_case
 /// names as the database column, and reading an unknown name is an error

@@ -5,7 +5,11 @@
 //! back-off, instead of ending the job for good. Each completed run is
 //! recorded in [`JobHealth`], which `/metrics` and `/healthz/jobs` report.
 
+pub mod mailer;
 pub mod outbox;
+pub mod retention;
+pub mod sla_monitor;
+pub mod webhook_sender;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -8,10 +8,11 @@ use chrono::NaiveDateTime;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use nru_helpdesk::clock::Clock;
 use nru_helpdesk::config::{Secret, Settings};
-use nru_helpdesk::notify::mailer::Mailer;
-use nru_helpdesk::retention::RetentionJob;
-use nru_helpdesk::startup::{Application, SlaMonitor};
-use nru_helpdesk::webhooks::sender::Dispatcher;
+use nru_helpdesk::jobs::mailer::Mailer;
+use nru_helpdesk::jobs::retention::RetentionJob;
+use nru_helpdesk::jobs::sla_monitor::SlaMonitor;
+use nru_helpdesk::jobs::webhook_sender::Dispatcher;
+use nru_helpdesk::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

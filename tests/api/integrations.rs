@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate};
 use nru_helpdesk::config::Settings;
-use nru_helpdesk::webhooks::signature;
+use nru_helpdesk::domain::webhook_signature as signature;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -5,13 +5,12 @@
 use chrono::{Datelike, Duration, NaiveDateTime};
 use serde_json::json;
 
-use crate::audit_trail::{Audited, Reader};
 use crate::config::RequestSettings;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Organisation, Region, Role};
 use crate::domain::integrations::WebhookEvent;
-use crate::domain::lifecycle::{next_status, within_reopen_window, Action, Status};
-use crate::domain::policy::{self, Access, RequestFacts, Viewer};
+use crate::domain::lifecycle::{within_reopen_window, Action, Status};
+use crate::domain::policy::{self, Access};
 use crate::domain::requests::{
     age_problem, flags_to_text, reference, AgeBand, Category, ContactMethod, Gender, MessageKind,
     Priority, Urgency, YoungPersonFlag,
@@ -19,99 +18,14 @@ use crate::domain::requests::{
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::{Facts as TriageFacts, TriageConfig};
 use crate::error::{ApiError, FieldError};
-use crate::store::audit::{AuditRow, Recorded};
+use crate::store::audit::AuditRow;
 use crate::store::messages::MessageRow;
 use crate::store::requests::{NewRequest, RequestChanges, RequestRow};
 use crate::store::{self, access::GrantRow};
-
-/// The caller as the policy sees them: id, role and teams.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: String,
-    pub role: Role,
-    pub team_ids: Vec<String>,
-}
-
-impl Actor {
-    /// The caller's teams are all a workflow needs beyond what the access
-    /// token and its session check gave: one query.
-    pub fn load(conn: &mut DbConnection, user_id: &str, role: Role) -> Result<Actor, ApiError> {
-        Ok(Actor {
-            user_id: user_id.to_owned(),
-            role,
-            team_ids: store::teams::ids_of_member(conn, user_id)?,
-        })
-    }
-
-    fn viewer(&self) -> Viewer<'_> {
-        Viewer {
-            user_id: &self.user_id,
-            role: self.role,
-            team_ids: &self.team_ids,
-        }
-    }
-}
-
-/// A request with the caller's access to it.
-pub struct Seen {
-    pub row: RequestRow,
-    pub access: Access,
-    pub via_break_glass: bool,
-}
-
-impl Seen {
-    pub(crate) fn reader<'a>(&self, actor: &'a Actor) -> Reader<'a> {
-        Reader {
-            user_id: &actor.user_id,
-            access: self.access,
-            via_break_glass: self.via_break_glass,
-        }
-    }
-
-    /// The same caller's view of the request after a change.
-    fn after(self, row: RequestRow) -> Seen {
-        Seen { row, ..self }
-    }
-}
-
-fn parse_status(row: &RequestRow) -> Result<Status, ApiError> {
-    Status::parse(&row.status)
-        .ok_or_else(|| ApiError::internal(format!("request {} has unknown status", row.id)))
-}
-
-/// Loads a request the actor may see; anything else is 404, so a request's
-/// existence is never revealed to someone outside it.
-pub fn load_visible(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: &str,
-    now: NaiveDateTime,
-) -> Result<Seen, ApiError> {
-    let row = store::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let staff = actor.role.works_requests();
-    let viewer_excluded = staff && store::access::is_excluded(conn, id, &actor.user_id)?;
-    let mut facts = RequestFacts {
-        requester_id: &row.requester_id,
-        team_id: row.team_id.as_deref(),
-        assignee_id: row.assignee_id.as_deref(),
-        viewer_excluded,
-        viewer_break_glass: false,
-    };
-    let normal = policy::in_normal_reach(&actor.viewer(), &facts);
-    if staff && !normal && !viewer_excluded {
-        facts.viewer_break_glass = store::access::has_live_grant(conn, id, &actor.user_id, now)?;
-    }
-    let access = policy::access(&actor.viewer(), &facts);
-    if access == Access::None {
-        return Err(ApiError::NotFound);
-    }
-    let via_break_glass = access == Access::Staff && !normal;
-    Ok(Seen {
-        row,
-        access,
-        via_break_glass,
-    })
-}
+use crate::workflows::audit_trail::Audited;
+use crate::workflows::lifecycle::{
+    apply_action, check_version, facts_of, load_for_action, load_visible, parse_status, Actor, Seen,
+};
 
 /// Loads a request to show it (`what`: e.g. `request.read`); a staff read
 /// is revealed only once its audit row is committed.
@@ -125,111 +39,6 @@ pub fn read(
     let seen = load_visible(conn, actor, id, now)?;
     let reader = seen.reader(actor);
     Ok(Audited::read(seen, &reader, what, id))
-}
-
-fn check_version(row: &RequestRow, if_match: Option<i64>) -> Result<(), ApiError> {
-    match if_match {
-        Some(version) if version != i64::from(row.version) => {
-            Err(ApiError::PreconditionFailed(format!(
-                "the request is at version {}, not {version}; fetch it again and retry",
-                row.version
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn refuse_unless(allowed: bool, action: Action) -> Result<(), ApiError> {
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "you may not {} this request",
-            action.as_str().replace('_', " ")
-        )))
-    }
-}
-
-/// Seconds a pause lasted, to add to the request's paused total.
-fn pause_seconds(row: &RequestRow, now: NaiveDateTime) -> i64 {
-    row.paused_at
-        .map_or(0, |since| (now - since).num_seconds().max(0))
-}
-
-/// The lifecycle effects of `action` on `row`, besides the status itself.
-fn effects(row: &RequestRow, action: Action, now: NaiveDateTime, changes: &mut RequestChanges) {
-    let ends_pause = row.paused_at.is_some()
-        && matches!(
-            action,
-            Action::RequesterReply | Action::Resolve | Action::Withdraw
-        );
-    if ends_pause {
-        changes.paused_at = Some(None);
-        changes.paused_seconds = Some(row.paused_seconds + pause_seconds(row, now));
-    }
-    match action {
-        Action::RequestInformation => changes.paused_at = Some(Some(now)),
-        Action::Resolve => changes.resolved_at = Some(Some(now)),
-        Action::Reopen => changes.resolved_at = Some(None),
-        Action::Close => changes.closed_at = Some(Some(now)),
-        Action::Withdraw => changes.withdrawn_at = Some(Some(now)),
-        Action::Unassign => changes.assignee_id = Some(None),
-        Action::Triage | Action::Assign | Action::RequesterReply => {}
-    }
-}
-
-/// Applies a lifecycle action with its extra field changes, recording the
-/// transition, pauses and the audit row.
-pub(crate) fn apply_action(
-    conn: &mut DbConnection,
-    actor_id: Option<&str>,
-    row: &RequestRow,
-    action: Action,
-    mut changes: RequestChanges,
-    audit: serde_json::Value,
-    now: NaiveDateTime,
-) -> Result<(RequestRow, Recorded), ApiError> {
-    let from = parse_status(row)?;
-    let to =
-        next_status(from, action).map_err(|refused| ApiError::conflict(refused.to_string()))?;
-    effects(row, action, now, &mut changes);
-    changes.status = Some(to.as_str().to_owned());
-    let updated = store::requests::update_versioned(conn, &row.id, row.version, &changes, now)?;
-    if action == Action::RequestInformation {
-        store::requests::start_pause(conn, &row.id, now)?;
-    } else if row.paused_at.is_some() && changes.paused_at == Some(None) {
-        store::requests::end_pause(conn, &row.id, now)?;
-    }
-    if from != to {
-        store::requests::record_transition(
-            conn,
-            &row.id,
-            from.as_str(),
-            to.as_str(),
-            actor_id,
-            now,
-        )?;
-    }
-    let mut details = json!({"action": action.as_str(), "from": from.as_str(), "to": to.as_str()});
-    if let (Some(target), Some(extra)) = (details.as_object_mut(), audit.as_object()) {
-        target.extend(extra.clone());
-    }
-    let recorded =
-        store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
-    crate::notify::after_action(conn, &updated, action, actor_id, now)?;
-    if from != to {
-        crate::webhooks::publish(
-            conn,
-            WebhookEvent::RequestStatusChanged,
-            &updated,
-            crate::webhooks::Detail {
-                previous_status: Some(from.as_str().to_owned()),
-                ..Default::default()
-            },
-            now,
-        )?;
-    }
-    Ok((updated, recorded))
 }
 
 /// Withdraw, resolve, reopen, close or request information.
@@ -264,7 +73,7 @@ pub fn act(
         json!({}),
         now,
     )?;
-    crate::sla::refresh(conn, rules.sla, &mut row, now)?;
+    crate::workflows::sla::refresh(conn, rules.sla, &mut row, now)?;
     // None of these actions moves the request out of the caller's reach.
     Ok(Audited::recorded(seen.after(row), recorded))
 }
@@ -275,34 +84,6 @@ pub struct Rules<'a> {
     pub requests: &'a RequestSettings,
     pub triage: &'a TriageConfig,
     pub sla: &'a SlaPolicies,
-}
-
-/// Loads a request for `action`: visible to the actor (else 404), the action
-/// theirs to take (else 403), and at the version they name (else 412).
-fn load_for_action(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: &str,
-    action: Action,
-    if_match: Option<i64>,
-    now: NaiveDateTime,
-) -> Result<Seen, ApiError> {
-    let seen = load_visible(conn, actor, id, now)?;
-    refuse_unless(
-        policy::may(action, seen.access, &actor.viewer(), &facts_of(&seen.row)),
-        action,
-    )?;
-    check_version(&seen.row, if_match)?;
-    Ok(seen)
-}
-
-fn facts_of(row: &RequestRow) -> RequestFacts<'_> {
-    RequestFacts {
-        requester_id: &row.requester_id,
-        team_id: row.team_id.as_deref(),
-        assignee_id: row.assignee_id.as_deref(),
-        ..Default::default()
-    }
 }
 
 /// A coordinator's triage decision.
@@ -347,7 +128,7 @@ pub fn triage(
         "team_id": {"from": seen.row.team_id, "to": team_id},
         "category": {"from": seen.row.category, "to": category.map_or(seen.row.category.as_str(), |c| c.as_str())},
     });
-    let was_urgent = crate::routing::is_immediate_risk(&seen.row);
+    let was_urgent = crate::workflows::routing::is_immediate_risk(&seen.row);
     let (mut triaged, recorded) = apply_action(
         conn,
         Some(&actor.user_id),
@@ -364,7 +145,7 @@ pub fn triage(
     let skill = store::triage::needed_skill(conn, id)?
         .as_deref()
         .and_then(crate::domain::accounts::Skill::parse);
-    crate::routing::record_decision(
+    crate::workflows::routing::record_decision(
         conn,
         &triaged,
         None,
@@ -373,10 +154,15 @@ pub fn triage(
         Some(&actor.user_id),
         now,
     )?;
-    crate::sla::refresh(conn, sla, &mut triaged, now)?;
-    if !was_urgent && crate::routing::is_immediate_risk(&triaged) {
-        store::triage::raise_safety_event(conn, id, crate::routing::IMMEDIATE_RISK_EVENT, now)?;
-        crate::notify::immediate_risk(conn, &triaged, &sla.alert_duties, now)?;
+    crate::workflows::sla::refresh(conn, sla, &mut triaged, now)?;
+    if !was_urgent && crate::workflows::routing::is_immediate_risk(&triaged) {
+        store::triage::raise_safety_event(
+            conn,
+            id,
+            crate::workflows::routing::IMMEDIATE_RISK_EVENT,
+            now,
+        )?;
+        crate::workflows::notifications::immediate_risk(conn, &triaged, &sla.alert_duties, now)?;
     }
     Ok(Audited::recorded(seen.after(triaged), recorded))
 }
@@ -578,10 +364,11 @@ pub fn submit(
         title: &row.title,
         description: &row.description,
     });
-    let (mut row, hand_out) = crate::routing::triage_new(conn, row, &decision, triage, now)?;
+    let (mut row, hand_out) =
+        crate::workflows::routing::triage_new(conn, row, &decision, triage, now)?;
     // Deadlines do not depend on who holds the request, so this can come
     // before the assignment.
-    crate::sla::refresh(conn, sla, &mut row, now)?;
+    crate::workflows::sla::refresh(conn, sla, &mut row, now)?;
     let year = now.year();
     row.reference = reference(year, store::requests::next_reference_number(conn, year)?);
     store::requests::set_reference(conn, &row.id, &row.reference)?;
@@ -590,13 +377,13 @@ pub fn submit(
             .to_string();
     store::audit::insert(conn, std::slice::from_ref(&created))?;
     let row = if hand_out {
-        crate::routing::auto_assign(conn, row, decision.skill, None, now)?
+        crate::workflows::routing::auto_assign(conn, row, decision.skill, None, now)?
     } else {
         row
     };
-    crate::notify::request_received(conn, &row, now)?;
-    if crate::routing::is_immediate_risk(&row) {
-        crate::notify::immediate_risk(conn, &row, &sla.alert_duties, now)?;
+    crate::workflows::notifications::request_received(conn, &row, now)?;
+    if crate::workflows::routing::is_immediate_risk(&row) {
+        crate::workflows::notifications::immediate_risk(conn, &row, &sla.alert_duties, now)?;
     }
     Ok((row, false))
 }
@@ -801,19 +588,24 @@ pub fn post_message(
         Some(id),
         json!({"message_id": message.id, "kind": message.kind}),
     )?;
-    crate::sla::refresh(conn, sla, &mut row, now)?;
+    crate::workflows::sla::refresh(conn, sla, &mut row, now)?;
     if kind == MessageKind::Reply {
-        crate::notify::reply_posted(conn, &row, seen.access == Access::Requester, now)?;
-        crate::webhooks::publish(
+        crate::workflows::notifications::reply_posted(
+            conn,
+            &row,
+            seen.access == Access::Requester,
+            now,
+        )?;
+        crate::workflows::webhooks::publish(
             conn,
             WebhookEvent::MessageCreated,
             &row,
-            crate::webhooks::Detail {
+            crate::workflows::webhooks::Detail {
                 message_id: Some(message.id.clone()),
                 from: Some(if seen.access == Access::Requester {
-                    crate::webhooks::ReplyAuthor::Requester
+                    crate::workflows::webhooks::ReplyAuthor::Requester
                 } else {
-                    crate::webhooks::ReplyAuthor::Unit
+                    crate::workflows::webhooks::ReplyAuthor::Unit
                 }),
                 ..Default::default()
             },

@@ -1,10 +1,7 @@
 //! Email notifications. Changes to requests write outbox rows here, in their
 //! own transaction, so an email exists exactly when its cause does; the
-//! [`mailer`] delivers them. An email carries the reference, status,
+//! mailer (`crate::jobs::mailer`) delivers them. An email carries the reference, status,
 //! priority, due time and a link, never case text.
-
-pub mod mailer;
-pub mod templates;
 
 use chrono::{NaiveDateTime, TimeZone};
 use serde_json::{json, Value};

@@ -6,6 +6,8 @@
 //! batches while emails are due, sending `email.concurrency` at a time
 //! (`crate::jobs::outbox`).
 
+pub mod templates;
+
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -15,7 +17,6 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 
-use super::templates::Templates;
 use crate::clock::Clock;
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
 use crate::db::Db;
@@ -27,6 +28,7 @@ use crate::jobs::Job;
 use crate::metrics::Metrics;
 use crate::store;
 use crate::store::outbox::{EmailRow, DEAD, PENDING, SENT, SUPPRESSED};
+use templates::Templates;
 
 enum Transport {
     File(AsyncFileTransport<Tokio1Executor>),

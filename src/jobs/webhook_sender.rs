@@ -14,12 +14,14 @@ use chrono::Duration;
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use super::signature::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::clock::Clock;
 use crate::config::WebhookSettings;
 use crate::db::Db;
 use crate::domain::integrations::is_public;
 use crate::domain::notifications::retry_delay_seconds;
+use crate::domain::webhook_signature::{
+    self as signature, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 use crate::error::ApiError;
 use crate::jobs::outbox::{self, Outbox};
 use crate::jobs::Job;

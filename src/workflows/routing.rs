@@ -5,7 +5,6 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::audit_trail::Audited;
 use crate::db::DbConnection;
 use crate::domain::accounts::{Role, Skill};
 use crate::domain::assignment::least_loaded;
@@ -13,11 +12,12 @@ use crate::domain::lifecycle::{Action, Status};
 use crate::domain::requests::{Priority, Urgency};
 use crate::domain::triage::{AssignmentMode, Decision, TriageConfig};
 use crate::error::ApiError;
-use crate::requests::{apply_action, load_visible, Actor, Seen};
 use crate::store::audit::Recorded;
 use crate::store::requests::{RequestChanges, RequestRow};
 use crate::store::triage::DecisionRow;
 use crate::store::{self, queue};
+use crate::workflows::audit_trail::Audited;
+use crate::workflows::lifecycle::{apply_action, load_visible, Actor, Seen};
 
 /// A P1 or immediate-risk request needs the duty coordinators at once.
 pub fn is_immediate_risk(row: &RequestRow) -> bool {

@@ -10,10 +10,10 @@ use crate::db::DbConnection;
 use crate::domain::accounts::{normalise_email, Organisation, Role};
 use crate::domain::integrations::{scopes_text, Scope, WebhookEvent};
 use crate::error::ApiError;
-use crate::requests::Submission;
 use crate::store;
 use crate::store::clients::ClientRow;
 use crate::store::requests::RequestRow;
+use crate::workflows::requests::Submission;
 
 /// A new client and its secret, which is shown this once.
 pub fn create_client(
@@ -173,11 +173,11 @@ pub fn after_submit(
         Some(&row.id),
         json!({"client_id": client_id}),
     )?;
-    crate::webhooks::publish(
+    crate::workflows::webhooks::publish(
         conn,
         WebhookEvent::RequestCreated,
         row,
-        crate::webhooks::Detail::default(),
+        crate::workflows::webhooks::Detail::default(),
         now,
     )
 }

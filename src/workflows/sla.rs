@@ -1,12 +1,12 @@
 //! Keeps each request's response-time facts current: deadlines after every
 //! change, the events as warning points, deadlines and escalation steps pass
-//! (recorded once, whoever records them first), and the monitor that finds
-//! requests whose next point has come.
+//! (recorded once, whoever records them first). The monitor that finds
+//! requests whose next point has come is `crate::jobs::sla_monitor`.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
-use crate::db::{Db, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::deadlines::{
     self, Assessment, ClockKind, Crossing, EventKind, Facts, Run, SlaState,
 };
@@ -236,13 +236,13 @@ pub fn refresh(
     store::sla::set_due_at(conn, &row.id, computed.due_at)?;
     row.due_at = computed.due_at;
     for event in &recorded {
-        crate::notify::sla_event(conn, row, event, &policies.alert_duties, now)?;
+        crate::workflows::notifications::sla_event(conn, row, event, &policies.alert_duties, now)?;
         if event.kind == EventKind::Breach.as_str() {
-            crate::webhooks::publish(
+            crate::workflows::webhooks::publish(
                 conn,
                 WebhookEvent::RequestSlaBreached,
                 row,
-                crate::webhooks::Detail {
+                crate::workflows::webhooks::Detail {
                     clock: Some(event.clock.clone()),
                     due_at: Some(event.due_at.and_utc()),
                     ..Default::default()
@@ -252,40 +252,4 @@ pub fn refresh(
         }
     }
     Ok(recorded)
-}
-
-/// One pass of the monitor: every request whose next warning point,
-/// deadline or escalation step has come is refreshed, each in its own
-/// transaction. Returns the events recorded.
-pub async fn monitor_tick(
-    db: &Db,
-    policies: std::sync::Arc<SlaPolicies>,
-    now: NaiveDateTime,
-) -> Result<Vec<EventRow>, ApiError> {
-    const BATCH: i64 = 200;
-    let mut recorded = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let ids = db
-            .read(move |conn| store::sla::due_for_check(conn, now, BATCH))
-            .await?;
-        let mut progressed = false;
-        for id in ids.iter().filter(|id| seen.insert((*id).clone())) {
-            let id = id.clone();
-            let policies = policies.clone();
-            let events = db
-                .write(move |conn| {
-                    let Some(mut row) = store::requests::find(conn, &id)? else {
-                        return Ok(Vec::new());
-                    };
-                    refresh(conn, &policies, &mut row, now)
-                })
-                .await?;
-            progressed = true;
-            recorded.extend(events);
-        }
-        if (ids.len() as i64) < BATCH || !progressed {
-            return Ok(recorded);
-        }
-    }
 }

@@ -1,9 +1,6 @@
 //! Webhooks: events about an API client's requests, written to the delivery
 //! outbox in the transaction of the change that causes them, then signed and
-//! sent by [`sender::Dispatcher`] in every replica.
-
-pub mod sender;
-pub mod signature;
+//! sent by [`crate::jobs::webhook_sender::Dispatcher`] in every replica.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
