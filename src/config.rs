@@ -293,10 +293,48 @@ pub struct AuthSettings {
     pub password_hash_iterations: u32,
 }
 
+/// argon2id's memory (KiB) and passes, with one lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl PasswordCost {
+    /// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+    pub const OWASP: PasswordCost = PasswordCost {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+    };
+
+    /// The cheapest cost argon2 accepts (8 KiB, one pass): for tests only.
+    pub const MINIMUM: PasswordCost = PasswordCost {
+        memory_kib: argon2::Params::MIN_M_COST,
+        iterations: argon2::Params::MIN_T_COST,
+    };
+
+    /// OWASP's configurations of equal strength (memory KiB, passes); a cost
+    /// at least as high as one of them in both is strong enough.
+    pub const OWASP_EQUIVALENTS: [(u32, u32); 5] = [
+        (46 * 1024, 1),
+        (19 * 1024, 2),
+        (12 * 1024, 3),
+        (9 * 1024, 4),
+        (7 * 1024, 5),
+    ];
+
+    /// Whether this cost is at least one of OWASP's recommended configurations.
+    pub fn meets_owasp(self) -> bool {
+        Self::OWASP_EQUIVALENTS
+            .iter()
+            .any(|&(m, t)| self.memory_kib >= m && self.iterations >= t)
+    }
+}
+
 impl AuthSettings {
     /// The cost new password hashes are made with.
-    pub fn password_cost(&self) -> crate::auth::password::Cost {
-        crate::auth::password::Cost {
+    pub fn password_cost(&self) -> PasswordCost {
+        PasswordCost {
             memory_kib: self.password_hash_memory_kib,
             iterations: self.password_hash_iterations,
         }
@@ -772,7 +810,7 @@ mod tests {
     #[test]
     fn the_password_hash_cost_defaults_to_owasp_and_production_refuses_less() {
         let s = dev_settings();
-        assert_eq!(s.auth.password_cost(), crate::auth::password::Cost::OWASP);
+        assert_eq!(s.auth.password_cost(), PasswordCost::OWASP);
         let production = |memory_kib, iterations| {
             let mut s = dev_settings();
             s.environment = Environment::Production;

@@ -12,7 +12,6 @@ pub mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;

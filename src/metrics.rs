@@ -9,7 +9,6 @@ use prometheus::{
     TextEncoder,
 };
 
-use crate::jobs::JobStatus;
 use crate::store::metrics::Snapshot;
 
 /// One registry per application, so several can run in one process.
@@ -170,12 +169,12 @@ impl Metrics {
         &self,
         snapshot: &Snapshot,
         pools: &[(&str, diesel::r2d2::State)],
-        jobs: &[JobStatus],
+        job_ages: impl IntoIterator<Item = (&'static str, std::time::Duration)>,
         now: NaiveDateTime,
     ) -> anyhow::Result<Vec<u8>> {
-        for job in jobs {
-            let age = i64::try_from(job.age.as_secs()).unwrap_or(i64::MAX);
-            self.job_age.with_label_values(&[job.name]).set(age);
+        for (job, age) in job_ages {
+            let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+            self.job_age.with_label_values(&[job]).set(age);
         }
         self.open_requests.reset();
         for (status, priority, count) in &snapshot.open {

@@ -17,6 +17,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::extract::BodyLimit;
 use crate::api::limits::{rate_limit, RateLimits};
+use crate::api::state::AppState;
 use crate::api::{self, doc::ApiDoc};
 use crate::auth::jwt::TokenKeys;
 use crate::bootstrap;
@@ -30,7 +31,6 @@ use crate::jobs::sla_monitor::SlaMonitor;
 use crate::jobs::webhook_sender::Dispatcher;
 use crate::jobs::{supervise, Job, JobHealth, Pass};
 use crate::metrics::Metrics;
-use crate::state::AppState;
 use crate::web_client::{self, Surface, WebClient};
 use crate::workflows::audit_trail::{audit_trail, AuditWriter};
 

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::api::browser_session as browser;
 use crate::api::extract::JsonBody;
-use crate::auth::{browser, password, secrets};
+use crate::api::state::AppState;
+use crate::auth::{password, secrets};
 use crate::db::DbConnection;
 use crate::domain::accounts::normalise_email;
 use crate::domain::throttle::{retry_after, ThrottlePolicy};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

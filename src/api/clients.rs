@@ -14,11 +14,11 @@ use crate::api::auth::{client_address, Attempt};
 use crate::api::extract::{FormBody, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::{Organisation, Role};
 use crate::domain::integrations::{granted_scopes, parse_scopes, scopes_text, Scope};
 use crate::error::{ApiError, FieldError};
-use crate::state::AppState;
 use crate::store;
 use crate::store::clients::ClientRow;
 

@@ -10,11 +10,11 @@ use crate::api::pagination::{Page, PageRequest};
 use crate::api::requests::{
     create, extras, respond, summaries, RequestSummary, SubmitRequest, Submitter,
 };
+use crate::api::state::AppState;
 use crate::auth::ClientCaller;
 use crate::domain::integrations::Scope;
 use crate::domain::policy::Access;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::workflows::audit_trail::Audited;
 use crate::workflows::requests as workflow;

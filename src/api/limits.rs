@@ -14,10 +14,10 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
 
-use crate::auth::extractor::bearer;
+use crate::api::callers::bearer;
+use crate::api::state::AppState;
 use crate::config::LimitSettings;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::web_client::surface;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

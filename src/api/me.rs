@@ -8,11 +8,11 @@ use validator::Validate;
 use crate::api::auth::{client_address, Attempt};
 use crate::api::extract::JsonBody;
 use crate::api::hash_password;
+use crate::api::state::AppState;
 use crate::api::users::{check_password, User};
 use crate::auth::{password, Caller, OwnAccountCaller};
 use crate::domain::accounts::{normalise_email, Role};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::workflows::accounts::{self, AccountChanges};
 

@@ -1,6 +1,8 @@
 //! HTTP handlers, one module per resource, and the route table.
 
 pub mod auth;
+pub mod browser_session;
+pub mod callers;
 pub mod clients;
 pub mod conversation;
 pub mod doc;
@@ -18,6 +20,7 @@ pub mod reports;
 pub mod requests;
 pub mod rota;
 pub mod sla;
+pub mod state;
 pub mod teams;
 pub mod users;
 pub mod webhooks;

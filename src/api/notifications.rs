@@ -10,12 +10,12 @@ use validator::Validate;
 
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::notifications::EmailEvent;
 use crate::domain::text_enum;
 use crate::error::{ApiError, FieldError};
-use crate::state::AppState;
 use crate::store;
 use crate::store::outbox::EmailRow;
 

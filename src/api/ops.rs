@@ -5,8 +5,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::api::state::AppState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -145,7 +145,11 @@ pub async fn metrics(
         .render(
             &snapshot,
             &state.db.pool_states(),
-            &state.jobs.report(tokio::time::Instant::now()),
+            state
+                .jobs
+                .report(tokio::time::Instant::now())
+                .iter()
+                .map(|job| (job.name, job.age)),
             state.clock.now(),
         )
         .map_err(ApiError::internal)?;

@@ -13,12 +13,12 @@ use validator::Validate;
 
 use crate::api::extract::QueryParams;
 use crate::api::pagination::{parse_time_key, time_key, Page, PageRequest};
+use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::stats::{seconds, Durations, Reached, Spread, TargetFigures};
 use crate::domain::text_enum;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::store::reports::{BreachRow, FactGroup, FactRow};
 

@@ -12,6 +12,7 @@ use crate::api::extract::{double_option, not_null, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
 use crate::api::sla::SlaView;
+use crate::api::state::AppState;
 use crate::api::uuid_id;
 use crate::auth::{Caller, ClientCaller};
 use crate::db::DbConnection;
@@ -23,7 +24,6 @@ use crate::domain::requests::{
     flags_from_text, AgeBand, Category, ContactMethod, Gender, Priority, Urgency, YoungPersonFlag,
 };
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{RequestFilter, RequestRow, Visibility};
 use crate::store::sla::{SlaRow, NO_DEADLINE};

@@ -11,11 +11,11 @@ use validator::Validate;
 
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::pagination::{parse_time_key, time_key, Page, PageRequest};
+use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::rota::{shift_problem, Duty};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::store::sla::ShiftRow;
 

@@ -8,6 +8,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::requests::{audited, respond, view};
+use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::domain::deadlines::{ClockKind, EventKind, SlaState};
@@ -15,7 +16,6 @@ use crate::domain::policy::Access;
 use crate::domain::requests::Priority;
 use crate::domain::rota::Duty;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::store::sla::{EventRow, SlaRow};
 use crate::workflows::audit_trail::Audited;

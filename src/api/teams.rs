@@ -10,10 +10,10 @@ use validator::Validate;
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
 use crate::store::teams::{self, TeamRow};
 

@@ -9,12 +9,12 @@ use validator::Validate;
 
 use crate::api::extract::{double_option, JsonBody, QueryParams};
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::state::AppState;
 use crate::api::uuid_id;
 use crate::api::{hash_password, not_blank};
 use crate::auth::Caller;
 use crate::domain::accounts::{password_problem, Organisation, Region, Role, Skill};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store::users::{UserFilter, UserRecord};
 use crate::workflows::accounts::{self, AccountChanges, NewAccount};
 

@@ -11,11 +11,11 @@ use validator::Validate;
 use crate::api::conversation::PageQuery;
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::pagination::{Page, PageRequest};
+use crate::api::state::AppState;
 use crate::auth::{secrets, ClientCaller};
+use crate::domain::integrations::Reach;
 use crate::domain::integrations::{check_url, Scope, WebhookEvent};
 use crate::error::ApiError;
-use crate::jobs::webhook_sender::Reach;
-use crate::state::AppState;
 use crate::store;
 use crate::store::webhooks::{DeliveryRow, WebhookRow};
 

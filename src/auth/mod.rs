@@ -1,10 +1,10 @@
-//! Sign-in building blocks: password hashing, access tokens, refresh tokens
-//! (and the browser's refresh cookie), and the extractor that turns a bearer token into a caller.
+//! Credentials: password hashing, access and refresh tokens, client
+//! secrets, and the checked callers they prove. Nothing here speaks HTTP;
+//! the HTTP layer (`api::callers`) reads the bearer token and builds the callers.
 
-pub mod browser;
-pub mod extractor;
+mod callers;
 pub mod jwt;
 pub mod password;
 pub mod secrets;
 
-pub use extractor::{Caller, ClientCaller, OwnAccountCaller};
+pub use callers::{Caller, ClientCaller, OwnAccountCaller};

@@ -8,52 +8,7 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 
-/// argon2id's memory (KiB) and passes, with one lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cost {
-    pub memory_kib: u32,
-    pub iterations: u32,
-}
-
-impl Cost {
-    /// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
-    pub const OWASP: Cost = Cost {
-        memory_kib: 19 * 1024,
-        iterations: 2,
-    };
-
-    /// The cheapest cost argon2 accepts (8 KiB, one pass): for tests only.
-    pub const MINIMUM: Cost = Cost {
-        memory_kib: Params::MIN_M_COST,
-        iterations: Params::MIN_T_COST,
-    };
-
-    /// OWASP's configurations of equal strength (memory KiB, passes); a cost
-    /// at least as high as one of them in both is strong enough.
-    const OWASP_EQUIVALENTS: [(u32, u32); 5] = [
-        (46 * 1024, 1),
-        (19 * 1024, 2),
-        (12 * 1024, 3),
-        (9 * 1024, 4),
-        (7 * 1024, 5),
-    ];
-
-    /// Whether this cost is at least one of OWASP's recommended configurations.
-    pub fn meets_owasp(self) -> bool {
-        Self::OWASP_EQUIVALENTS
-            .iter()
-            .any(|&(m, t)| self.memory_kib >= m && self.iterations >= t)
-    }
-
-    fn params(self) -> Result<Params, argon2::Error> {
-        Params::new(self.memory_kib, self.iterations, 1, None)
-    }
-
-    /// Whether argon2 accepts these parameters at all.
-    pub fn is_valid(self) -> bool {
-        self.params().is_ok()
-    }
-}
+use crate::config::PasswordCost as Cost;
 
 /// The cost new hashes are made with; start-up sets it from the settings.
 static COST: RwLock<Cost> = RwLock::new(Cost::OWASP);
@@ -68,11 +23,15 @@ fn cost() -> Cost {
     *COST.read().unwrap_or_else(|e| e.into_inner())
 }
 
+fn params(cost: Cost) -> Result<Params, argon2::Error> {
+    Params::new(cost.memory_kib, cost.iterations, 1, None)
+}
+
 fn hasher(cost: Cost) -> Argon2<'static> {
     // The settings check refuses invalid parameters, so construction cannot
     // fail; fall back to the crate default (OWASP's argon2id) rather than
     // panic if that ever changed.
-    let params = cost.params().unwrap_or_default();
+    let params = params(cost).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -157,7 +116,7 @@ mod tests {
     #[test]
     fn owasps_configurations_are_the_floor() {
         assert!(Cost::OWASP.meets_owasp());
-        assert!(Cost::MINIMUM.is_valid());
+        assert!(params(Cost::MINIMUM).is_ok());
         assert!(!Cost::MINIMUM.meets_owasp());
         for (memory_kib, iterations) in Cost::OWASP_EQUIVALENTS {
             let cost = Cost {
@@ -176,7 +135,7 @@ mod tests {
         assert!(!cost(7 * 1024 - 1, 100).meets_owasp());
         assert!(cost(12 * 1024, 3).meets_owasp());
         assert!(cost(64 * 1024, 1).meets_owasp());
-        assert!(!cost(7, 1).is_valid());
-        assert!(!cost(8, 0).is_valid());
+        assert!(params(cost(7, 1)).is_err());
+        assert!(params(cost(8, 0)).is_err());
     }
 }

@@ -2,6 +2,9 @@
 //! a webhook can subscribe to, and which webhook addresses are safe to call.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use ipnet::IpNet;
 
 /// What an API client is allowed to do.
 #[derive(
@@ -240,6 +243,36 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
         url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Which addresses deliveries may reach: public ones, and those in the
+/// configured networks.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    allowed: Arc<Vec<IpNet>>,
+}
+
+impl Reach {
+    pub fn new(allowed: Vec<IpNet>) -> Reach {
+        Reach {
+            allowed: Arc::new(allowed),
+        }
+    }
+
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The problem with `url`'s host, if it is an address out of reach.
+    /// Names are checked when they are resolved, at every delivery.
+    pub fn refuses_literal(&self, url: &url::Url) -> Option<String> {
+        let ip: IpAddr = match url.host()? {
+            url::Host::Domain(_) => return None,
+            url::Host::Ipv4(ip) => ip.into(),
+            url::Host::Ipv6(ip) => ip.into(),
+        };
+        (!self.allows(ip)).then(|| format!("{ip} is not a public address"))
     }
 }
 

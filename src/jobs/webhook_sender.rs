@@ -6,18 +6,17 @@
 //! Like the mailer, it keeps leasing batches (SLA breaches first) while
 //! deliveries are due, `webhooks.concurrency` at a time.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::clock::Clock;
 use crate::config::WebhookSettings;
 use crate::db::Db;
-use crate::domain::integrations::is_public;
+use crate::domain::integrations::Reach;
 use crate::domain::notifications::retry_delay_seconds;
 use crate::domain::webhook_signature::{
     self as signature, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -27,36 +26,6 @@ use crate::jobs::outbox::{self, Outbox};
 use crate::jobs::Job;
 use crate::store;
 use crate::store::webhooks::{Attempt, DeliveryRow, DEAD, DELIVERED, PENDING};
-
-/// Which addresses deliveries may reach: public ones, and those in the
-/// configured networks.
-#[derive(Debug, Clone)]
-pub struct Reach {
-    allowed: Arc<Vec<IpNet>>,
-}
-
-impl Reach {
-    pub fn new(allowed: Vec<IpNet>) -> Reach {
-        Reach {
-            allowed: Arc::new(allowed),
-        }
-    }
-
-    pub fn allows(&self, ip: IpAddr) -> bool {
-        is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
-    }
-
-    /// The problem with `url`'s host, if it is an address out of reach.
-    /// Names are checked when they are resolved, at every delivery.
-    pub fn refuses_literal(&self, url: &url::Url) -> Option<String> {
-        let ip: IpAddr = match url.host()? {
-            url::Host::Domain(_) => return None,
-            url::Host::Ipv4(ip) => ip.into(),
-            url::Host::Ipv6(ip) => ip.into(),
-        };
-        (!self.allows(ip)).then(|| format!("{ip} is not a public address"))
-    }
-}
 
 /// Resolves names for the HTTP client and keeps only reachable addresses,
 /// so a name cannot point a delivery at the unit's own network, and the

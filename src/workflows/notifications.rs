@@ -1,6 +1,6 @@
 //! Email notifications. Changes to requests write outbox rows here, in their
 //! own transaction, so an email exists exactly when its cause does; the
-//! mailer (`crate::jobs::mailer`) delivers them. An email carries the reference, status,
+//! mailer job delivers them. An email carries the reference, status,
 //! priority, due time and a link, never case text.
 
 use chrono::{NaiveDateTime, TimeZone};

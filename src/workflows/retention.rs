@@ -1,6 +1,6 @@
 //! Retention: the free text of requests finished longer ago than
 //! `retention.redact_after_days` is redacted, a batch per transaction, by
-//! the job every replica runs (`crate::jobs::retention`) and by
+//! the retention job every replica runs and by
 //! `nru-helpdesk redact`. Each request is redacted, and audited
 //! (`request.redacted`), once however many run.
 

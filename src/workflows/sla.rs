@@ -1,7 +1,7 @@
 //! Keeps each request's response-time facts current: deadlines after every
 //! change, the events as warning points, deadlines and escalation steps pass
 //! (recorded once, whoever records them first). The monitor that finds
-//! requests whose next point has come is `crate::jobs::sla_monitor`.
+//! requests whose next point has come is the SLA monitor job.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;

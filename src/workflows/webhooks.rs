@@ -1,6 +1,6 @@
 //! Webhooks: events about an API client's requests, written to the delivery
 //! outbox in the transaction of the change that causes them, then signed and
-//! sent by [`crate::jobs::webhook_sender::Dispatcher`] in every replica.
+//! sent by the webhook sender job in every replica.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;

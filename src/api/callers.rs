@@ -1,7 +1,7 @@
-//! `Caller`: the signed-in person behind a request, and `ClientCaller`: the
-//! API client behind one; both checked on every call. `OwnAccountCaller` is
-//! the signed-in person on the few endpoints still open to them while they
-//! must change a password an admin set.
+//! Reads the bearer token of a request and builds its checked caller
+//! (`crate::auth::{Caller, OwnAccountCaller, ClientCaller}`): the token must
+//! be valid, its session or client live, and the account active, as stored
+//! now, on every call.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,33 +10,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::api::state::AppState;
+use crate::auth::{Caller, ClientCaller, OwnAccountCaller};
 use crate::domain::accounts::Role;
-use crate::domain::integrations::{parse_scopes, Scope};
+use crate::domain::integrations::parse_scopes;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::store;
-
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: String,
-    pub session_id: String,
-    /// The role as stored now, not as it was when the token was issued.
-    pub role: Role,
-}
-
-impl Caller {
-    /// 403 unless the caller holds one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "a {} may not do this",
-                self.role
-            )))
-        }
-    }
-}
 
 fn unauthorized(detail: &str) -> ApiError {
     ApiError::Unauthorized(detail.to_owned())
@@ -122,14 +101,6 @@ impl FromRequest for Caller {
     }
 }
 
-/// The signed-in person on the endpoints that stay open while they must
-/// change a password an admin set: reading their own account (`GET /me`)
-/// and changing the password (`POST /me/password`). Checked like
-/// [`Caller`] in every other way. (Refresh and sign-out take the refresh
-/// token, not an access token, so they stay open too.)
-#[derive(Debug, Clone)]
-pub struct OwnAccountCaller(pub Caller);
-
 impl FromRequest for OwnAccountCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<OwnAccountCaller, ApiError>>>>;
@@ -137,30 +108,6 @@ impl FromRequest for OwnAccountCaller {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let authenticated = Caller::authenticate(req);
         Box::pin(async move { Ok(OwnAccountCaller(authenticated.await?.0)) })
-    }
-}
-
-/// An API client (another agency's system) behind a request, checked on
-/// every call: the client must still exist unrevoked with the secret the
-/// token was issued under.
-#[derive(Debug, Clone)]
-pub struct ClientCaller {
-    pub client_id: String,
-    pub organisation: String,
-    pub scopes: Vec<Scope>,
-}
-
-impl ClientCaller {
-    /// 403 unless the token carries `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.contains(&scope) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "this token lacks the {} scope",
-                scope.as_str()
-            )))
-        }
     }
 }
 
