@@ -61,7 +61,7 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE, UNAVAILABLE_RETRY_
         reports::response_times, reports::sla_breaches,
         ops::healthz, ops::readyz, ops::jobs, ops::openapi_yaml,
     ),
-    components(schemas(Problem, FieldError, requests::SortOrder, crate::workflows::webhooks::Payload)),
+    components(schemas(Problem, FieldError, requests::input::SortOrder, crate::workflows::webhooks::Payload)),
     modifiers(&CommonResponses),
     tags(
         (name = "auth", description = "Sign-in and tokens"),

@@ -7,9 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::api::conversation::{Message, PageQuery};
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{
-    create, extras, respond, summaries, RequestSummary, SubmitRequest, Submitter,
-};
+use crate::api::requests::input::SubmitRequest;
+use crate::api::requests::view::{extras, respond, summaries, RequestSummary};
+use crate::api::requests::{create, Submitter};
 use crate::api::state::AppState;
 use crate::auth::ClientCaller;
 use crate::domain::integrations::Scope;
@@ -28,7 +28,7 @@ use crate::workflows::requests as workflow;
             description = "Repeat a submission safely: the same key and body return the first result")),
     request_body = SubmitRequest,
     responses(
-        (status = 201, description = "Submitted for the practitioner named in `on_behalf_of`", body = crate::api::requests::GuidanceRequest,
+        (status = 201, description = "Submitted for the practitioner named in `on_behalf_of`", body = crate::api::requests::view::GuidanceRequest,
          headers(("Location" = String, description = "URL of the request"), ("ETag" = String, description = "The version"))),
     ),
     security(("client" = ["requests:write"]))
@@ -82,7 +82,7 @@ pub async fn list(
     summary = "Get a request this client submitted",
     description = "API clients with `requests:read`. The request as its requester sees it (no internal notes or staff-only fields). 404 for any request this client did not submit.",
     params(("id" = String, Path, description = "Request id")),
-    responses((status = 200, description = "The request, as its requester sees it", body = crate::api::requests::GuidanceRequest,
+    responses((status = 200, description = "The request, as its requester sees it", body = crate::api::requests::view::GuidanceRequest,
                headers(("ETag" = String, description = "The version")))),
     security(("client" = ["requests:read"]))
 )]

@@ -11,7 +11,7 @@ use crate::api::conversation::PageQuery;
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::as_actor;
+use crate::api::run::as_actor;
 use crate::api::state::AppState;
 use crate::api::uuid_id;
 use crate::auth::Caller;

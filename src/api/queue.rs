@@ -7,7 +7,8 @@ use validator::Validate;
 
 use crate::api::extract::QueryParams;
 use crate::api::pagination::{Page, PageRequest};
-use crate::api::requests::{as_actor, audited, extras, listed, respond, view, RequestSummary};
+use crate::api::requests::view::{extras, listed, respond, view, RequestSummary};
+use crate::api::run::{as_actor, audited};
 use crate::api::state::AppState;
 use crate::api::uuid_id;
 use crate::auth::Caller;
@@ -167,7 +168,7 @@ pub async fn summary(
     summary = "Claim the top request of your queue",
     description = "Specialists only. Hands the top request of your queue to you, to exactly one caller even when many ask at once. 204 when nothing waits; 409 at your open-request limit.",
     responses(
-        (status = 200, description = "The top request of your queue, now yours", body = crate::api::requests::GuidanceRequest,
+        (status = 200, description = "The top request of your queue, now yours", body = crate::api::requests::view::GuidanceRequest,
          headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 204, description = "Nothing waiting"),
         (status = 409, description = "You are at your open-request limit", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -199,7 +200,7 @@ pub async fn claim_next(
     description = "Specialists only. Takes a request from your team's queue. 409 if someone else holds it, it is not in a queue, or you are at your open-request limit.",
     params(("id" = String, Path, description = "Request id")),
     responses(
-        (status = 200, description = "Now yours", body = crate::api::requests::GuidanceRequest,
+        (status = 200, description = "Now yours", body = crate::api::requests::view::GuidanceRequest,
          headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 409, description = "Someone else holds it, it is not in a queue, or you are at your limit",
          body = crate::error::Problem, content_type = "application/problem+json"),
@@ -229,7 +230,7 @@ pub async fn claim(
     params(("id" = String, Path, description = "Request id")),
     responses(
         (status = 200, description = "Back in the team's queue (or handed on, where the team assigns automatically)",
-         body = crate::api::requests::GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
+         body = crate::api::requests::view::GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
         (status = 204, description = "Released; the request is no longer within your reach"),
         (status = 409, description = "Not held by anyone", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -331,7 +332,7 @@ fn with_extras(
 ) -> Result<
     (
         crate::store::requests::RequestRow,
-        crate::api::requests::Extras,
+        crate::api::requests::view::Extras,
     ),
     ApiError,
 > {

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::api::requests::{audited, respond, view};
+use crate::api::requests::view::{respond, view};
+use crate::api::run::audited;
 use crate::api::state::AppState;
 use crate::auth::Caller;
 use crate::domain::accounts::Role;
@@ -164,7 +165,7 @@ const ACKNOWLEDGING_DUTIES: [Duty; 2] = [Duty::DutyCoordinator, Duty::UnitLead];
     description = "The assignee or a coordinator on duty (403 for others). Records that an immediate-risk (P1) alert was seen, which stops its escalation. 409 for a request that is not P1 or is already acknowledged.",
     params(("id" = String, Path, description = "Request id")),
     responses(
-        (status = 200, description = "Acknowledged; escalation stops", body = crate::api::requests::GuidanceRequest),
+        (status = 200, description = "Acknowledged; escalation stops", body = crate::api::requests::view::GuidanceRequest),
         (status = 409, description = "Not a P1 request, or already acknowledged", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -150,6 +150,9 @@ pub fn password_problem(password: &str) -> Option<String> {
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
+/// Roles that deal with case content; admins run the system and see none.
+pub const CASE_ROLES: &[Role] = &[Role::Practitioner, Role::Specialist, Role::Coordinator];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::store;
 use crate::store::clients::ClientRow;
 use crate::store::requests::RequestRow;
-use crate::workflows::requests::Submission;
+use crate::workflows::requests::{self, Idempotency, Rules, Submission};
 
 /// A new client and its secret, which is shown this once.
 pub fn create_client(
@@ -115,11 +115,30 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 const NOT_A_PRACTITIONER: &str = "must be the email of an active practitioner of your organisation";
 
+/// A client submits for one of its organisation's practitioners (named by
+/// email in `on_behalf_of`): the request is the practitioner's, made the
+/// organisation's, linked to the client and announced to its webhooks.
+/// Returns the request and whether an Idempotency-Key replayed it.
+pub fn submit_for(
+    conn: &mut DbConnection,
+    client: &ClientCaller,
+    on_behalf_of: Option<&str>,
+    mut submission: Submission,
+    idempotency: Option<Idempotency<'_>>,
+    rules: Rules<'_>,
+    now: NaiveDateTime,
+) -> Result<(RequestRow, bool), ApiError> {
+    let requester = requester_for(conn, client, on_behalf_of, &mut submission)?;
+    let (row, replayed) = requests::submit(conn, &requester, &submission, idempotency, rules, now)?;
+    after_submit(conn, &client.client_id, &row, replayed, now)?;
+    Ok((row, replayed))
+}
+
 /// Who a client submits for: an active practitioner of the client's own
 /// organisation, named by email. Every other case gets the same answer, so
 /// a client learns nothing about other organisations' accounts. The
 /// submission is made the organisation's.
-pub fn requester_for(
+fn requester_for(
     conn: &mut DbConnection,
     client: &ClientCaller,
     on_behalf_of: Option<&str>,
@@ -149,7 +168,7 @@ pub fn requester_for(
 
 /// After a client's submission: the request becomes the client's and its
 /// webhooks hear of it. A replayed Idempotency-Key must be the client's own.
-pub fn after_submit(
+fn after_submit(
     conn: &mut DbConnection,
     client_id: &str,
     row: &RequestRow,
