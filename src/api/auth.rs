@@ -10,11 +10,10 @@ use crate::api::browser_session as browser;
 use crate::api::extract::JsonBody;
 use crate::api::state::AppState;
 use crate::auth::{password, secrets};
-use crate::db::DbConnection;
 use crate::domain::accounts::normalise_email;
-use crate::domain::throttle::{retry_after, ThrottlePolicy};
 use crate::error::ApiError;
 use crate::store;
+use crate::workflows::sessions::{self, Account, Attempt, NewRefreshToken, Refreshed};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,56 +77,6 @@ pub struct TokenResponse {
 
 const BAD_CREDENTIALS: &str = "the email or password is not correct";
 
-/// A sign-in attempt (or API client secret, or current password) counted
-/// as a failure from before its secret is checked until [`Attempt::succeeded`].
-pub(crate) struct Attempt {
-    id: String,
-}
-
-impl Attempt {
-    /// Checks the throttles for an account (an email, or an API client's
-    /// `client:<id>`) and an address, and reserves the attempt in the same
-    /// transaction: 429 with `Retry-After` while one of them has failed too
-    /// often within the window. Concurrent callers take turns here, so a
-    /// burst gets no more tries than the limits allow.
-    pub(crate) async fn begin(
-        state: &AppState,
-        key: &str,
-        address: &str,
-    ) -> Result<Attempt, ApiError> {
-        let auth = &state.settings.auth;
-        let policy = ThrottlePolicy {
-            max_failures_per_account_address: auth.login_max_failures_per_account_address,
-            max_failures_per_account: auth.login_max_failures_per_account,
-            max_failures_per_address: auth.login_max_failures_per_address,
-            window: Duration::seconds(auth.login_window_seconds),
-        };
-        let now = store::now();
-        let (key, address) = (key.to_owned(), address.to_owned());
-        let id = state
-            .db
-            .write(move |conn| {
-                store::login_attempts::lock(conn, &key, &address)?;
-                let failures =
-                    store::login_attempts::failures(conn, &key, &address, now - policy.window)?;
-                if let Some(retry_after_seconds) = retry_after(&policy, now, &failures) {
-                    return Err(ApiError::TooManyRequests {
-                        retry_after_seconds,
-                    });
-                }
-                store::login_attempts::reserve(conn, &key, &address, now)
-            })
-            .await?;
-        Ok(Attempt { id })
-    }
-
-    /// The secret was right: the attempt no longer counts, nor do the
-    /// account's failures before it. Runs in the caller's transaction.
-    pub(crate) fn succeeded(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
-        store::login_attempts::mark_succeeded(conn, &self.id)
-    }
-}
-
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or already used";
 
 /// The caller's address as the rate limits see it (through trusted proxies).
@@ -136,13 +85,6 @@ pub(crate) fn client_address(state: &AppState, req: &HttpRequest) -> String {
         .limits
         .client_address(req)
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
-}
-
-/// Who a sign-in or refresh is for, as stored now.
-struct Account {
-    user_id: String,
-    role: String,
-    password_change_required: bool,
 }
 
 /// The answer to a sign-in or refresh: the refresh token in the body, or in
@@ -212,7 +154,7 @@ pub async fn login(
     let email_key = normalise_email(&body.email);
     let address = client_address(&state, &req);
     let auth = &state.settings.auth;
-    let attempt = Attempt::begin(&state, &email_key, &address).await?;
+    let attempt = Attempt::begin(&state.db, auth, &email_key, &address, state.clock.now()).await?;
     let user = state
         .db
         .read(move |conn| store::users::find_by_email(conn, &email_key))
@@ -238,21 +180,15 @@ pub async fn login(
     let refresh_digest = secrets::digest(&refresh_token);
     let refresh_ttl = Duration::seconds(auth.refresh_token_ttl_seconds);
     let user_id = user.id.clone();
+    let now = state.clock.now();
     let session_id = state
         .db
         .write(move |conn| {
-            let now = store::now();
-            attempt.succeeded(conn)?;
-            let session_id = store::new_id();
-            store::sessions::create(conn, &session_id, &user_id, now)?;
-            store::sessions::add_refresh_token(
-                conn,
-                &session_id,
-                &refresh_digest,
-                now,
-                now + refresh_ttl,
-            )?;
-            Ok(session_id)
+            let refresh = NewRefreshToken {
+                digest: &refresh_digest,
+                ttl: refresh_ttl,
+            };
+            sessions::start(conn, &attempt, &user_id, refresh, now)
         })
         .await?;
     tracing::info!(user_id = %user.id, "signed in");
@@ -263,16 +199,6 @@ pub async fn login(
     };
     tokens(&state, &account, &session_id, refresh_token, body.session)
 }
-/// What a refresh attempt found; a re-use is reported only after the
-/// revocation it causes has been committed.
-enum RefreshOutcome {
-    Rotated {
-        account: Account,
-        session_id: String,
-    },
-    Refused,
-}
-
 #[utoipa::path(
     post, path = "/api/v1/auth/refresh", tag = "auth",
     operation_id = "refresh_session",
@@ -305,53 +231,23 @@ pub async fn refresh_tokens(
     let next_token = secrets::generate();
     let next_digest = secrets::digest(&next_token);
     let refresh_ttl = Duration::seconds(state.settings.auth.refresh_token_ttl_seconds);
+    let now = state.clock.now();
     let outcome = state
         .db
         .write(move |conn| {
-            let now = store::now();
-            let Some(found) = store::sessions::find_refresh(conn, &presented)? else {
-                return Ok(RefreshOutcome::Refused);
+            let next = NewRefreshToken {
+                digest: &next_digest,
+                ttl: refresh_ttl,
             };
-            let session_id = found.token.session_id.clone();
-            if found.session_revoked {
-                return Ok(RefreshOutcome::Refused);
-            }
-            if !store::sessions::spend_refresh(conn, &found.token.id, now)? {
-                // A spent token came back: someone holds a copy. End the family.
-                tracing::warn!(session_id = %session_id, "refresh token re-used; session revoked");
-                store::sessions::revoke(conn, &session_id, "refresh token re-used", now)?;
-                return Ok(RefreshOutcome::Refused);
-            }
-            if found.token.expires_at <= now {
-                return Ok(RefreshOutcome::Refused);
-            }
-            let Some(live) = store::sessions::live_account(conn, &found.user_id, &session_id)?
-            else {
-                return Ok(RefreshOutcome::Refused);
-            };
-            store::sessions::add_refresh_token(
-                conn,
-                &session_id,
-                &next_digest,
-                now,
-                now + refresh_ttl,
-            )?;
-            Ok(RefreshOutcome::Rotated {
-                account: Account {
-                    user_id: found.user_id,
-                    role: live.role,
-                    password_change_required: live.password_change_required,
-                },
-                session_id,
-            })
+            sessions::rotate(conn, &presented, next, now)
         })
         .await?;
     match outcome {
-        RefreshOutcome::Rotated {
+        Refreshed::Rotated {
             account,
             session_id,
         } => tokens(&state, &account, &session_id, next_token, mode),
-        RefreshOutcome::Refused => Err(ApiError::Unauthorized(BAD_REFRESH.into())),
+        Refreshed::Refused => Err(ApiError::Unauthorized(BAD_REFRESH.into())),
     }
 }
 
@@ -380,14 +276,10 @@ pub async fn logout(
     let body = body.into_inner()?;
     let token = browser::presented(&req, body.refresh_token, &state.settings.server)?;
     let presented = secrets::digest(token.token());
+    let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            if let Some(found) = store::sessions::find_refresh(conn, &presented)? {
-                store::sessions::revoke(conn, &found.token.session_id, "signed out", store::now())?;
-            }
-            Ok(())
-        })
+        .write(move |conn| sessions::end(conn, &presented, now))
         .await?;
     // Whichever way the token came, a browser holding the cookie drops it.
     let mut response = HttpResponse::NoContent();

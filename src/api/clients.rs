@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::auth::{client_address, Attempt};
+use crate::api::auth::client_address;
 use crate::api::extract::{FormBody, JsonBody, QueryParams};
 use crate::api::not_blank;
 use crate::api::pagination::{Page, PageRequest};
@@ -21,6 +21,7 @@ use crate::domain::integrations::{granted_scopes, parse_scopes, scopes_text, Sco
 use crate::error::{ApiError, FieldError};
 use crate::store;
 use crate::store::clients::ClientRow;
+use crate::workflows::sessions::Attempt;
 
 /// Another agency's system, as admins see it (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -392,7 +393,14 @@ async fn issue_token(
     };
     let key = format!("client:{client_id}");
     let address = client_address(&state, &req);
-    let attempt = Attempt::begin(&state, &key, &address).await?;
+    let attempt = Attempt::begin(
+        &state.db,
+        &state.settings.auth,
+        &key,
+        &address,
+        state.clock.now(),
+    )
+    .await?;
     let client = state
         .db
         .write(move |conn| {

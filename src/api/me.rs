@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::api::auth::{client_address, Attempt};
+use crate::api::auth::client_address;
 use crate::api::extract::JsonBody;
 use crate::api::hash_password;
 use crate::api::state::AppState;
@@ -15,6 +15,7 @@ use crate::domain::accounts::{normalise_email, Role};
 use crate::error::ApiError;
 use crate::store;
 use crate::workflows::accounts::{self, AccountChanges};
+use crate::workflows::sessions::Attempt;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,7 +128,14 @@ pub async fn change_password(
     // The same budget as signing in: a stolen access token gets no more
     // guesses at the password here than at the sign-in form.
     let address = client_address(&state, &req);
-    let attempt = Attempt::begin(&state, &normalise_email(&user.email), &address).await?;
+    let attempt = Attempt::begin(
+        &state.db,
+        &state.settings.auth,
+        &normalise_email(&user.email),
+        &address,
+        state.clock.now(),
+    )
+    .await?;
     let (current, stored) = (body.current_password, user.password_hash);
     let matches = web::block(move || password::verify(&current, &stored))
         .await

@@ -13,5 +13,6 @@ pub mod notifications;
 pub mod requests;
 pub mod retention;
 pub mod routing;
+pub mod sessions;
 pub mod sla;
 pub mod webhooks;
