@@ -102,7 +102,7 @@ impl Attempt {
             max_failures_per_address: auth.login_max_failures_per_address,
             window: Duration::seconds(auth.login_window_seconds),
         };
-        let now = store::now();
+        let now = state.clock.now();
         let (key, address) = (key.to_owned(), address.to_owned());
         let id = state
             .db
@@ -238,10 +238,11 @@ pub async fn login(
     let refresh_digest = secrets::digest(&refresh_token);
     let refresh_ttl = Duration::seconds(auth.refresh_token_ttl_seconds);
     let user_id = user.id.clone();
+    let clock = state.clock.clone();
     let session_id = state
         .db
         .write(move |conn| {
-            let now = store::now();
+            let now = clock.now();
             attempt.succeeded(conn)?;
             let session_id = store::new_id();
             store::sessions::create(conn, &session_id, &user_id, now)?;
@@ -305,10 +306,11 @@ pub async fn refresh_tokens(
     let next_token = secrets::generate();
     let next_digest = secrets::digest(&next_token);
     let refresh_ttl = Duration::seconds(state.settings.auth.refresh_token_ttl_seconds);
+    let clock = state.clock.clone();
     let outcome = state
         .db
         .write(move |conn| {
-            let now = store::now();
+            let now = clock.now();
             let Some(found) = store::sessions::find_refresh(conn, &presented)? else {
                 return Ok(RefreshOutcome::Refused);
             };
@@ -380,11 +382,12 @@ pub async fn logout(
     let body = body.into_inner()?;
     let token = browser::presented(&req, body.refresh_token, &state.settings.server)?;
     let presented = secrets::digest(token.token());
+    let clock = state.clock.clone();
     state
         .db
         .write(move |conn| {
             if let Some(found) = store::sessions::find_refresh(conn, &presented)? {
-                store::sessions::revoke(conn, &found.token.session_id, "signed out", store::now())?;
+                store::sessions::revoke(conn, &found.token.session_id, "signed out", clock.now())?;
             }
             Ok(())
         })

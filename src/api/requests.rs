@@ -705,19 +705,26 @@ pub async fn list(
             page.after.as_deref(),
             page.fetch(),
         )?;
-        listed(conn, actor, "requests.listed", page.page(rows, |r| &r.id))
+        listed(
+            conn,
+            actor,
+            "requests.listed",
+            page.page(rows, |r| &r.id),
+            now,
+        )
     })
     .await?;
     Ok(web::Json(rows.into_inner()))
 }
 
 /// A page of requests as summaries, audited as one row naming them all when
-/// staff read it (`what`: which list).
+/// staff read it at `now` (`what`: which list).
 pub(crate) fn listed(
     conn: &mut DbConnection,
     actor: &Actor,
     what: &str,
     page: Page<RequestRow>,
+    now: chrono::NaiveDateTime,
 ) -> Result<Audited<Page<RequestSummary>>, ApiError> {
     let shown = page.items.iter().map(|r| r.id.clone()).collect();
     let staff = actor.role.works_requests();
@@ -727,6 +734,7 @@ pub(crate) fn listed(
         staff,
         what,
         shown,
+        now,
     ))
 }
 
