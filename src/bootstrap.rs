@@ -1,5 +1,6 @@
 //! First-start admin account and the demo seed.
 
+use chrono::NaiveDateTime;
 use diesel::Connection;
 use rand::distr::{Alphanumeric, SampleString};
 
@@ -25,9 +26,13 @@ fn admin_exists(conn: &mut DbConnection) -> Result<bool, ApiError> {
     Ok(count > 0)
 }
 
-/// Creates the first admin when there is none: with the configured password,
-/// or with a generated one printed once to the console.
-pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()> {
+/// Creates the first admin when there is none (at `now`): with the
+/// configured password, or with a generated one printed once to the console.
+pub fn ensure_admin(
+    db: &Db,
+    settings: &BootstrapSettings,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
     let mut conn = db.blocking_writer()?;
     if admin_exists(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))? {
         return Ok(());
@@ -58,7 +63,7 @@ pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()>
         max_open_requests: None,
         password_change_required: false,
     };
-    let created = conn.transaction(|conn| accounts::create(conn, &account, hash));
+    let created = conn.transaction(|conn| accounts::create(conn, &account, hash, now));
     if let Err(e) = created {
         // Another replica starting at the same moment may have made it.
         if admin_exists(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))? {
@@ -74,8 +79,9 @@ pub fn ensure_admin(db: &Db, settings: &BootstrapSettings) -> anyhow::Result<()>
 }
 
 /// One account of each role, a duty team and a team per area of expertise
-/// (the names `config/triage.toml` routes to), for trying every flow.
-pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
+/// (the names `config/triage.toml` routes to), for trying every flow,
+/// created at `now`.
+pub fn seed_demo(db: &Db, now: NaiveDateTime) -> anyhow::Result<Vec<(Role, String, String)>> {
     let mut conn = db.blocking_writer()?;
     let secret = generate_password();
     let hash = password::hash(&secret)?;
@@ -109,7 +115,7 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
                     name: name.to_owned(),
                     name_key: store::teams::name_key(name),
                     description: Some(description.to_owned()),
-                    created_at: store::now(),
+                    created_at: now,
                 };
                 store::teams::insert(conn, &row)?;
                 team_ids.push(row.id);
@@ -153,7 +159,7 @@ pub fn seed_demo(db: &Db) -> anyhow::Result<Vec<(Role, String, String)>> {
                 },
             ];
             for person in &people {
-                accounts::create(conn, person, hash.clone())?;
+                accounts::create(conn, person, hash.clone(), now)?;
             }
             Ok(people
                 .into_iter()

@@ -9,6 +9,7 @@ use diesel::Connection;
 
 use crate::auth::password;
 use crate::bootstrap::{generate_password, seed_demo};
+use crate::clock::Clock;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
 use crate::domain::accounts::{normalise_email, password_problem, Organisation, Region, Role};
@@ -168,9 +169,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let db = Db::connect(&settings.database)?;
             db.migrate()?;
-            crate::bootstrap::ensure_admin(&db, &settings.bootstrap)?;
+            let now = Clock::System.now();
+            crate::bootstrap::ensure_admin(&db, &settings.bootstrap, now)?;
             println!("Demo accounts (sign in at POST /api/v1/auth/login):");
-            for (role, email, secret) in seed_demo(&db)? {
+            for (role, email, secret) in seed_demo(&db, now)? {
                 println!("  {:<13} {email:<28} {secret}", role.as_str());
             }
         }
@@ -185,7 +187,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 requests,
                 teams: crate::synthetic::teams_of(&settings.triage_rules()?),
                 seed,
-                now: crate::store::now(),
+                now: Clock::System.now(),
                 password_hash: password::hash(&secret)?,
             };
             let summary = crate::synthetic::fill(&db, &settings.sla_policies()?, &plan)?;
@@ -216,7 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &db,
                 settings.retention_period(),
                 settings.retention.batch_size,
-                crate::store::now(),
+                Clock::System.now(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -253,7 +255,7 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             };
             let hash = password::hash(&secret)?;
             let record = conn
-                .transaction(|conn| accounts::create(conn, &account, hash))
+                .transaction(|conn| accounts::create(conn, &account, hash, Clock::System.now()))
                 .map_err(fail)?;
             println!(
                 "created {} {} ({})",
@@ -287,8 +289,10 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 .map_err(fail)?
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             // The CLI acts as the operator, not as any account.
-            conn.transaction(|conn| accounts::set_active(conn, "", &user.id, false))
-                .map_err(fail)?;
+            conn.transaction(|conn| {
+                accounts::set_active(conn, "", &user.id, false, Clock::System.now())
+            })
+            .map_err(fail)?;
             println!("disabled {}", user.email);
         }
         UserCommand::SetPassword {
@@ -300,8 +304,10 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let (secret, generated) = obtain_password(password_stdin)?;
             let hash = password::hash(&secret)?;
-            conn.transaction(|conn| accounts::set_password_hash(conn, &user.id, hash, false, None))
-                .map_err(fail)?;
+            conn.transaction(|conn| {
+                accounts::set_password_hash(conn, &user.id, hash, false, None, Clock::System.now())
+            })
+            .map_err(fail)?;
             println!("password set for {}; their sessions have ended", user.email);
             if generated {
                 println!("password: {secret}");

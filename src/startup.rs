@@ -63,7 +63,7 @@ impl Application {
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
         }
-        bootstrap::ensure_admin(&db, &settings.bootstrap)?;
+        bootstrap::ensure_admin(&db, &settings.bootstrap, clock.now())?;
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address).map_err(|e| {
             anyhow::anyhow!(

@@ -207,9 +207,10 @@ pub async fn rotate_secret(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let (id, admin) = (id.into_inner(), caller.user_id.clone());
+    let now = state.clock.now();
     let (row, secret) = state
         .db
-        .write(move |conn| crate::workflows::integrations::rotate_secret(conn, &admin, &id))
+        .write(move |conn| crate::workflows::integrations::rotate_secret(conn, &admin, &id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

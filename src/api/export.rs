@@ -134,6 +134,7 @@ pub async fn export_request(
             "request.exported",
             Some(&id),
             json!({"reference": row.reference}),
+            now,
         );
         let export = RequestExport {
             exported_at: now.and_utc(),

@@ -84,7 +84,7 @@ pub async fn set_availability(
     let record = state
         .db
         .write(move |conn| {
-            let record = accounts::update(conn, &caller.user_id, &caller.user_id, &changes)?;
+            let record = accounts::update(conn, &caller.user_id, &caller.user_id, &changes, now)?;
             // Someone free again may take work that was waiting in a least-loaded team.
             if record.row.available {
                 for team_id in &record.team_ids {
@@ -147,6 +147,7 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password(body.new_password).await?;
+    let now = state.clock.now();
     state
         .db
         .write(move |conn| {
@@ -157,6 +158,7 @@ pub async fn change_password(
                 hash,
                 false,
                 Some(&caller.session_id),
+                now,
             )
         })
         .await?;

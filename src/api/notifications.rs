@@ -253,6 +253,7 @@ pub async fn retry(
                 "email.retried",
                 row.request_id.as_deref(),
                 serde_json::json!({"email_id": id, "event": row.event}),
+                now,
             )?;
             store::outbox::find(conn, &id)?.ok_or(ApiError::NotFound)
         })

@@ -54,6 +54,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<RequestSummary>>, ApiError> {
     caller.require(&[Role::Specialist, Role::Coordinator])?;
     let query = query.into_inner()?;
+    let now = state.clock.now();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let after = page
         .after
@@ -83,7 +84,7 @@ pub async fn list(
         let priority = query.priority.map(Priority::as_str);
         let rows = store::queue::list(conn, &scope, priority, after.as_ref(), page.fetch())?;
         let page = page.page_by(rows, |r| QueueKey::of(r).encode());
-        listed(conn, actor, "queue.listed", page)
+        listed(conn, actor, "queue.listed", page, now)
     })
     .await?;
     Ok(web::Json(rows.into_inner()))

@@ -148,6 +148,7 @@ pub async fn create(
     if let Some((field, message)) = shift_problem(starts_at, ends_at) {
         return Err(ApiError::field(field, message));
     }
+    let now = state.clock.now();
     let row = ShiftRow {
         id: store::new_id(),
         user_id: body.user_id,
@@ -155,7 +156,7 @@ pub async fn create(
         starts_at,
         ends_at,
         created_by: caller.user_id.clone(),
-        created_at: state.clock.now(),
+        created_at: now,
     };
     let duty = body.duty;
     let saved = row.clone();
@@ -181,6 +182,7 @@ pub async fn create(
                 None,
                 json!({"shift_id": row.id, "user_id": row.user_id, "duty": row.duty,
                        "starts_at": row.starts_at, "ends_at": row.ends_at}),
+                now,
             )
         })
         .await?;
@@ -207,6 +209,7 @@ pub async fn remove(
     caller.require(ROTA_WRITERS)?;
     let id = id.into_inner();
     let actor = caller.user_id.clone();
+    let now = state.clock.now();
     state
         .db
         .write(move |conn| {
@@ -218,6 +221,7 @@ pub async fn remove(
                 "rota.shift_removed",
                 None,
                 json!({"shift_id": shift.id, "user_id": shift.user_id, "duty": shift.duty}),
+                now,
             )
         })
         .await?;

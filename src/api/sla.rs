@@ -210,6 +210,7 @@ pub async fn acknowledge(
             "request.acknowledged",
             Some(&id),
             json!({"as": if assignee { "assignee" } else { "coordinator on duty" }}),
+            now,
         )?;
         let mut row = seen.row;
         crate::workflows::sla::refresh(conn, &sla, &mut row, now)?;

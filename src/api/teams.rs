@@ -99,7 +99,7 @@ pub async fn create(
             .description
             .map(|d| d.trim().to_owned())
             .filter(|d| !d.is_empty()),
-        created_at: store::now(),
+        created_at: state.clock.now(),
     };
     let team = Team::from(row.clone());
     state

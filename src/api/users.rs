@@ -244,9 +244,10 @@ pub async fn create(
         max_open_requests: body.max_open_requests,
         password_change_required: body.password_change_required,
     };
+    let now = state.clock.now();
     let record = state
         .db
-        .write(move |conn| accounts::create(conn, &account, hash))
+        .write(move |conn| accounts::create(conn, &account, hash, now))
         .await?;
     let user = User::try_from(record)?;
     Ok(HttpResponse::Created()
@@ -348,9 +349,10 @@ pub async fn update(
         max_open_requests: body.max_open_requests,
     };
     let id = id.into_inner();
+    let now = state.clock.now();
     let record = state
         .db
-        .write(move |conn| accounts::update(conn, &caller.user_id, &id, &changes))
+        .write(move |conn| accounts::update(conn, &caller.user_id, &id, &changes, now))
         .await?;
     Ok(web::Json(User::try_from(record)?))
 }
@@ -362,9 +364,10 @@ async fn set_active(
     active: bool,
 ) -> Result<web::Json<User>, ApiError> {
     caller.require(&[Role::Admin])?;
+    let now = state.clock.now();
     let record = state
         .db
-        .write(move |conn| accounts::set_active(conn, &caller.user_id, &id, active))
+        .write(move |conn| accounts::set_active(conn, &caller.user_id, &id, active, now))
         .await?;
     Ok(web::Json(User::try_from(record)?))
 }
@@ -437,11 +440,12 @@ pub async fn set_password(
     check_password("password", &body.password)?;
     let change_required = body.password_change_required;
     let hash = hash_password(body.password).await?;
+    let now = state.clock.now();
     state
         .db
         .write(move |conn| {
             crate::store::users::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            accounts::set_password_hash(conn, &id, hash, change_required, None)
+            accounts::set_password_hash(conn, &id, hash, change_required, None, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

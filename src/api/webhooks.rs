@@ -153,6 +153,7 @@ pub async fn create(
     events.sort();
     events.dedup();
     let secret = secrets::generate();
+    let now = state.clock.now();
     let row = WebhookRow {
         id: store::new_id(),
         client_id: client.client_id.clone(),
@@ -163,7 +164,7 @@ pub async fn create(
             .collect::<Vec<_>>()
             .join(" "),
         secret: secret.clone(),
-        created_at: state.clock.now(),
+        created_at: now,
         deleted_at: None,
     };
     let stored = row.clone();
@@ -177,6 +178,7 @@ pub async fn create(
                 "webhook.created",
                 None,
                 serde_json::json!({"client_id": stored.client_id, "webhook_id": stored.id, "url": stored.url, "events": stored.events}),
+                now,
             )
         })
         .await?;
@@ -284,6 +286,7 @@ pub async fn delete(
                 "webhook.deleted",
                 None,
                 serde_json::json!({"client_id": row.client_id, "webhook_id": row.id}),
+                now,
             )
         })
         .await?;

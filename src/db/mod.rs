@@ -73,19 +73,29 @@ impl DbTarget {
     }
 }
 
-/// Inserts a slice of rows in statements of 500, on either backend (diesel's
-/// multi-row insert is per backend, so `MultiConnection` cannot do it).
+/// Runs one query, written once, on whichever backend `$conn` holds: `$c`
+/// is that backend's own connection in `$run`. For the statements both
+/// backends take but diesel's `MultiConnection` cannot build (its backend
+/// has no ON CONFLICT and no multi-row VALUES); anything else runs on
+/// `DbConnection` directly, and what truly differs between the backends is
+/// written out per backend instead.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $run:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $run,
+            $crate::db::DbConnection::Sqlite($c) => $run,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// Inserts a slice of rows in statements of 500, on either backend.
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
         for chunk in $rows.chunks(500) {
-            match $conn {
-                $crate::db::DbConnection::Postgresql(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?;
-                }
-                $crate::db::DbConnection::Sqlite(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?;
-                }
-            }
+            $crate::db::on_backend!($conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                .execute(c)?);
         }
     }};
 }

@@ -52,17 +52,15 @@ impl RetentionJob {
     /// Rows kept only while they serve a purpose: sign-in attempts (email
     /// addresses and network addresses) past the throttling window,
     /// refresh tokens past expiry, Idempotency-Keys past their replay
-    /// window. Attempts and tokens are stamped with the system time, keys
-    /// with the service's clock, and each is judged by its own.
+    /// window, all as of `now` on the service's clock.
     async fn forget_expired(&self, now: NaiveDateTime) -> Result<(), ApiError> {
-        let system_now = store::now();
-        let attempts_before = system_now - self.login_window;
+        let attempts_before = now - self.login_window;
         let (attempts, tokens, keys) = self
             .db
             .write(move |conn| {
                 Ok((
                     store::login_attempts::forget_before(conn, attempts_before)?,
-                    store::sessions::forget_expired_refresh_tokens(conn, system_now)?,
+                    store::sessions::forget_expired_refresh_tokens(conn, now)?,
                     store::idempotency::forget_expired(conn, now)?,
                 ))
             })

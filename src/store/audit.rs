@@ -21,15 +21,17 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
+    /// A row stamped `now`, from the caller's clock.
     pub fn new(
         actor_id: Option<&str>,
         action: &str,
         request_id: Option<&str>,
         details: serde_json::Value,
+        now: NaiveDateTime,
     ) -> AuditRow {
         AuditRow {
             id: super::new_id(),
-            at: super::now(),
+            at: now,
             actor_id: actor_id.map(str::to_owned),
             action: action.to_owned(),
             request_id: request_id.map(str::to_owned),
@@ -50,10 +52,11 @@ pub fn append(
     action: &str,
     request_id: Option<&str>,
     details: serde_json::Value,
+    now: NaiveDateTime,
 ) -> Result<Recorded, ApiError> {
     insert(
         conn,
-        &[AuditRow::new(actor_id, action, request_id, details)],
+        &[AuditRow::new(actor_id, action, request_id, details, now)],
     )?;
     Ok(Recorded(()))
 }

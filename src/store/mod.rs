@@ -19,14 +19,6 @@ pub mod triage;
 pub mod users;
 pub mod webhooks;
 
-use chrono::NaiveDateTime;
-
-/// Current UTC time from the system clock, for what response times never
-/// measure (sign-in, accounts, audit stamps).
-pub fn now() -> NaiveDateTime {
-    crate::clock::Clock::System.now()
-}
-
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

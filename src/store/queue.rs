@@ -3,7 +3,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Nullable, Text};
 
 use crate::db::schema::{request_exclusions, requests, team_members, user_skills, users};
 use crate::db::DbConnection;
@@ -224,59 +223,32 @@ pub fn list(
 }
 
 /// Locks and returns the id of the top unassigned request in `team_ids` that
-/// `user_id` may take. On PostgreSQL the row is locked with SKIP LOCKED, so
-/// concurrent callers each get a different request; on SQLite all writes
-/// already run one at a time.
+/// `user_id` may take, in queue order. On PostgreSQL the row is locked
+/// `FOR UPDATE SKIP LOCKED`, so concurrent callers each get a different
+/// request; SQLite has no row locks and needs none, as all writes already
+/// run one at a time through the single writer.
 pub fn lock_next(
     conn: &mut DbConnection,
     user_id: &str,
     team_ids: &[String],
 ) -> Result<Option<String>, ApiError> {
-    #[derive(QueryableByName)]
-    struct Next {
-        #[diesel(sql_type = Text)]
-        id: String,
-    }
-    let triaged = Status::Triaged.as_str();
-    let found: Option<Next> = match conn {
-        DbConnection::Postgresql(c) => diesel::sql_query(
-            "SELECT id FROM requests \
-             WHERE status = $1 AND assignee_id IS NULL AND team_id = ANY($2) \
-               AND id NOT IN (SELECT request_id FROM request_exclusions WHERE user_id = $3) \
-             ORDER BY due_at ASC, priority ASC, id ASC \
-             LIMIT 1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind::<Text, _>(triaged)
-        .bind::<Array<Nullable<Text>>, _>(
-            team_ids
-                .iter()
-                .map(|t| Some(t.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Text, _>(user_id)
-        .get_result(c)
-        .optional()?,
-        DbConnection::Sqlite(_) => {
-            let excluded = request_exclusions::table
-                .filter(request_exclusions::user_id.eq(user_id.to_owned()))
-                .select(request_exclusions::request_id);
-            requests::table
-                .filter(requests::status.eq(triaged))
-                .filter(requests::assignee_id.is_null())
-                .filter(requests::team_id.eq_any(team_ids))
-                .filter(requests::id.ne_all(excluded))
-                .order((
-                    requests::due_at.asc(),
-                    requests::priority.asc(),
-                    requests::id.asc(),
-                ))
-                .select(requests::id)
-                .first::<String>(conn)
-                .optional()?
-                .map(|id| Next { id })
-        }
+    let next = requests::table
+        .filter(requests::status.eq(Status::Triaged.as_str()))
+        .filter(requests::assignee_id.is_null())
+        .filter(requests::team_id.eq_any(team_ids))
+        .filter(requests::id.ne_all(excluded_ids(user_id)))
+        .order((
+            requests::due_at.asc(),
+            requests::priority.asc(),
+            requests::id.asc(),
+        ))
+        .select(requests::id)
+        .limit(1);
+    let found = match conn {
+        DbConnection::Postgresql(c) => next.for_update().skip_locked().get_result::<String>(c),
+        DbConnection::Sqlite(c) => next.get_result::<String>(c),
     };
-    Ok(found.map(|n| n.id))
+    Ok(found.optional()?)
 }
 
 /// Per team: counts by priority and status, and the oldest unassigned request's creation time.

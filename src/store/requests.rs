@@ -2,12 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer};
 
 use crate::db::schema::{
     break_glass_grants, request_pauses, request_sla, request_transitions, requests,
 };
-use crate::db::DbConnection;
+use crate::db::{on_backend, DbConnection};
 use crate::domain::lifecycle::Status;
 use crate::domain::retention::REDACTED;
 use crate::error::ApiError;
@@ -157,23 +156,14 @@ pub struct TransitionRow {
 /// creates the year's counter if missing. The counter row stays locked until
 /// the transaction ends, so callers take it as late as they can.
 pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> Result<i64, ApiError> {
-    #[derive(QueryableByName)]
-    struct Counter {
-        #[diesel(sql_type = BigInt)]
-        last_value: i64,
-    }
-    const UPSERT: &str = "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) \
-        ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 \
-        RETURNING last_value";
-    let counter: Counter = match conn {
-        DbConnection::Postgresql(c) => diesel::sql_query(UPSERT)
-            .bind::<Integer, _>(year)
-            .get_result(c)?,
-        DbConnection::Sqlite(c) => diesel::sql_query(UPSERT.replace("$1", "?"))
-            .bind::<Integer, _>(year)
-            .get_result(c)?,
-    };
-    Ok(counter.last_value)
+    use crate::db::schema::reference_counters as counters;
+    Ok(on_backend!(conn, |c| diesel::insert_into(counters::table)
+        .values((counters::year.eq(year), counters::last_value.eq(1_i64)))
+        .on_conflict(counters::year)
+        .do_update()
+        .set(counters::last_value.eq(counters::last_value + 1_i64))
+        .returning(counters::last_value)
+        .get_result::<i64>(c)?))
 }
 
 /// Gives a submitted request its reference (see [`next_reference_number`]).

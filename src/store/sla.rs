@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::{
     messages, request_sla, request_transitions, requests, rota_shifts, sla_events,
 };
-use crate::db::DbConnection;
+use crate::db::{on_backend, DbConnection};
 use crate::error::ApiError;
 
 /// Stands for "no running deadline" in `requests.due_at`, so the column
@@ -84,20 +84,12 @@ pub fn find(conn: &mut DbConnection, request_id: &str) -> Result<Option<SlaRow>,
 /// Writes a request's facts, whether or not a row exists yet; two monitors
 /// writing at once both succeed.
 pub fn save(conn: &mut DbConnection, row: &SlaRow) -> Result<(), ApiError> {
-    match conn {
-        DbConnection::Postgresql(c) => diesel::insert_into(request_sla::table)
-            .values(row)
-            .on_conflict(request_sla::request_id)
-            .do_update()
-            .set(row)
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(request_sla::table)
-            .values(row)
-            .on_conflict(request_sla::request_id)
-            .do_update()
-            .set(row)
-            .execute(c)?,
-    };
+    on_backend!(conn, |c| diesel::insert_into(request_sla::table)
+        .values(row)
+        .on_conflict(request_sla::request_id)
+        .do_update()
+        .set(row)
+        .execute(c)?);
     Ok(())
 }
 
@@ -149,16 +141,10 @@ pub fn acknowledge(
 /// Records an event unless the same point of the same clock was recorded
 /// before; `true` when this call recorded it.
 pub fn record_event(conn: &mut DbConnection, event: &EventRow) -> Result<bool, ApiError> {
-    let inserted = match conn {
-        DbConnection::Postgresql(c) => diesel::insert_into(sla_events::table)
-            .values(event)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(sla_events::table)
-            .values(event)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = on_backend!(conn, |c| diesel::insert_into(sla_events::table)
+        .values(event)
+        .on_conflict_do_nothing()
+        .execute(c)?);
     Ok(inserted == 1)
 }
 

@@ -2,6 +2,8 @@
 //! each checks the profile against the role and writes it in the caller's
 //! transaction.
 
+use chrono::NaiveDateTime;
+
 use crate::db::DbConnection;
 use crate::domain::accounts::{
     display_name_problem, normalise_email, profile_problems, Organisation, ProfileShape, Region,
@@ -88,6 +90,7 @@ pub fn create(
     conn: &mut DbConnection,
     account: &NewAccount,
     password_hash: String,
+    now: NaiveDateTime,
 ) -> Result<UserRecord, ApiError> {
     check_profile(
         account.role,
@@ -103,7 +106,6 @@ pub fn create(
     )?;
     let team_ids = dedup(&account.team_ids);
     check_teams_exist(conn, &team_ids)?;
-    let now = store::now();
     let row = UserRow {
         id: store::new_id(),
         email: normalise_email(&account.email),
@@ -132,6 +134,7 @@ pub fn update(
     actor_id: &str,
     id: &str,
     changes: &AccountChanges,
+    now: NaiveDateTime,
 ) -> Result<UserRecord, ApiError> {
     let current = store::users::load_record(conn, id)?.ok_or(ApiError::NotFound)?;
     let current_role = current.row.role()?;
@@ -197,7 +200,7 @@ pub fn update(
             region: changes.region.map(|r| r.map(|r| r.as_str().to_owned())),
             available: changes.available,
             max_open_requests: changes.max_open_requests,
-            updated_at: Some(store::now()),
+            updated_at: Some(now),
             ..Default::default()
         },
     )?;
@@ -217,6 +220,7 @@ pub fn set_active(
     actor_id: &str,
     id: &str,
     active: bool,
+    now: NaiveDateTime,
 ) -> Result<UserRecord, ApiError> {
     let current = store::users::find(conn, id)?.ok_or(ApiError::NotFound)?;
     if !active && current.active {
@@ -227,7 +231,6 @@ pub fn set_active(
             guard_last_admin(conn)?;
         }
     }
-    let now = store::now();
     store::users::update(
         conn,
         id,
@@ -252,8 +255,8 @@ pub fn set_password_hash(
     password_hash: String,
     change_required: bool,
     keep_session: Option<&str>,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let now = store::now();
     store::users::update(
         conn,
         id,

@@ -8,6 +8,7 @@
 //! queueing one transaction each behind the single writer. A lone read still
 //! commits at once; nothing waits on a timer.
 
+use chrono::NaiveDateTime;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -57,14 +58,22 @@ pub struct Reader<'a> {
 }
 
 impl<T> Audited<T> {
-    /// `value` read from request `request_id` as `what` (e.g. `request.read`).
-    pub fn read(value: T, reader: &Reader<'_>, what: &str, request_id: &str) -> Audited<T> {
+    /// `value` read from request `request_id` as `what` (e.g. `request.read`)
+    /// at `now`.
+    pub fn read(
+        value: T,
+        reader: &Reader<'_>,
+        what: &str,
+        request_id: &str,
+        now: NaiveDateTime,
+    ) -> Audited<T> {
         let row = (reader.access == Access::Staff).then(|| {
             AuditRow::new(
                 Some(reader.user_id),
                 what,
                 Some(request_id),
                 json!({"via_break_glass": reader.via_break_glass}),
+                now,
             )
         });
         Audited {
@@ -73,16 +82,24 @@ impl<T> Audited<T> {
         }
     }
 
-    /// A page of requests read by staff (`staff`), as one row naming them.
+    /// A page of requests read by staff (`staff`) at `now`, as one row
+    /// naming them.
     pub fn page(
         value: T,
         user_id: &str,
         staff: bool,
         what: &str,
         shown: Vec<String>,
+        now: NaiveDateTime,
     ) -> Audited<T> {
         let pending = (staff && !shown.is_empty()).then(|| Pending {
-            row: AuditRow::new(Some(user_id), what, None, json!({"request_ids": shown})),
+            row: AuditRow::new(
+                Some(user_id),
+                what,
+                None,
+                json!({"request_ids": shown}),
+                now,
+            ),
             shown,
         });
         Audited { value, pending }
@@ -212,6 +229,14 @@ impl AuditWriter {
 mod tests {
     use super::*;
 
+    /// The instant the caller's clock says it is.
+    fn at() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap()
+    }
+
     fn reader(access: Access) -> Reader<'static> {
         Reader {
             user_id: "u1",
@@ -222,35 +247,39 @@ mod tests {
 
     #[test]
     fn staff_reads_carry_their_row_and_a_requesters_own_reads_none() {
-        let staff = Audited::read((), &reader(Access::Staff), "request.read", "r1");
+        let staff = Audited::read((), &reader(Access::Staff), "request.read", "r1", at());
         let pending = staff.pending.expect("a staff read is audited");
         assert_eq!(pending.row.action, "request.read");
         assert_eq!(pending.row.request_id.as_deref(), Some("r1"));
         assert_eq!(pending.row.actor_id.as_deref(), Some("u1"));
         assert_eq!(pending.row.details, r#"{"via_break_glass":true}"#);
-        let own = Audited::read((), &reader(Access::Requester), "request.read", "r1");
+        assert_eq!(pending.row.at, at(), "stamped by the caller's clock");
+        let own = Audited::read((), &reader(Access::Requester), "request.read", "r1", at());
         assert!(own.pending.is_none());
     }
 
     #[test]
     fn a_staff_page_is_one_row_naming_every_request_it_showed() {
         let shown = vec!["r1".to_owned(), "r2".to_owned()];
-        let page = Audited::page((), "u1", true, "queue.listed", shown.clone());
+        let page = Audited::page((), "u1", true, "queue.listed", shown.clone(), at());
         let pending = page.pending.expect("a staff page is audited");
         assert_eq!(pending.shown, shown);
         assert_eq!(pending.row.request_id, None);
         assert_eq!(pending.row.details, r#"{"request_ids":["r1","r2"]}"#);
-        assert!(Audited::page((), "u1", false, "requests.listed", shown)
-            .pending
-            .is_none());
-        assert!(Audited::page((), "u1", true, "queue.listed", vec![])
+        assert_eq!(pending.row.at, at(), "stamped by the caller's clock");
+        assert!(
+            Audited::page((), "u1", false, "requests.listed", shown, at())
+                .pending
+                .is_none()
+        );
+        assert!(Audited::page((), "u1", true, "queue.listed", vec![], at())
             .pending
             .is_none());
     }
 
     #[test]
     fn mapping_keeps_the_row() {
-        let read = Audited::read(1, &reader(Access::Staff), "request.read", "r1");
+        let read = Audited::read(1, &reader(Access::Staff), "request.read", "r1", at());
         let mapped = read.try_map(|n| Ok(n + 1)).unwrap();
         assert_eq!(mapped.value, 2);
         assert!(mapped.pending.is_some());

@@ -43,6 +43,7 @@ pub fn create_client(
         "api_client.created",
         None,
         json!({"client_id": row.id, "organisation": row.organisation, "scopes": row.scopes}),
+        now,
     )?;
     Ok((row, secret))
 }
@@ -52,6 +53,7 @@ pub fn rotate_secret(
     conn: &mut DbConnection,
     admin_id: &str,
     id: &str,
+    now: NaiveDateTime,
 ) -> Result<(ClientRow, String), ApiError> {
     let secret = secrets::generate();
     if !store::clients::rotate_secret(conn, id, &secrets::digest(&secret))? {
@@ -66,6 +68,7 @@ pub fn rotate_secret(
         "api_client.secret_rotated",
         None,
         json!({"client_id": id}),
+        now,
     )?;
     let row = store::clients::find(conn, id)?.ok_or(ApiError::NotFound)?;
     Ok((row, secret))
@@ -90,6 +93,7 @@ pub fn revoke(
         "api_client.revoked",
         None,
         json!({"client_id": id}),
+        now,
     )?;
     store::clients::find(conn, id)?.ok_or(ApiError::NotFound)
 }
@@ -191,6 +195,7 @@ fn after_submit(
         "request.submitted_by_client",
         Some(&row.id),
         json!({"client_id": client_id}),
+        now,
     )?;
     crate::workflows::webhooks::publish(
         conn,

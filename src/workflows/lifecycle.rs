@@ -194,8 +194,14 @@ pub(super) fn apply_action(
     if let (Some(target), Some(extra)) = (details.as_object_mut(), audit.as_object()) {
         target.extend(extra.clone());
     }
-    let recorded =
-        store::audit::append(conn, actor_id, "request.transition", Some(&row.id), details)?;
+    let recorded = store::audit::append(
+        conn,
+        actor_id,
+        "request.transition",
+        Some(&row.id),
+        details,
+        now,
+    )?;
     crate::workflows::notifications::after_action(conn, &updated, action, actor_id, now)?;
     if from != to {
         crate::workflows::webhooks::publish(

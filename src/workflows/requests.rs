@@ -38,7 +38,7 @@ pub fn read(
 ) -> Result<Audited<Seen>, ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
     let reader = seen.reader(actor);
-    Ok(Audited::read(seen, &reader, what, id))
+    Ok(Audited::read(seen, &reader, what, id, now))
 }
 
 /// Withdraw, resolve, reopen, close or request information.
@@ -340,6 +340,7 @@ pub fn submit(
         "request.created",
         Some(&row.id),
         json!({}),
+        now,
     );
     if let Some(idem) = &idempotency {
         let expires = now + Duration::seconds(settings.idempotency_key_ttl_seconds);
@@ -507,7 +508,7 @@ pub fn edit(
     if changed.is_empty() {
         // Nothing changed, but the caller is shown the request all the same.
         let reader = seen.reader(actor);
-        return Ok(Audited::read(seen, &reader, "request.read", id));
+        return Ok(Audited::read(seen, &reader, "request.read", id, now));
     }
     let updated = store::requests::update_versioned(conn, id, row.version, &changes, now)?;
     let recorded = store::audit::append(
@@ -516,6 +517,7 @@ pub fn edit(
         "request.updated",
         Some(id),
         json!({"fields": changed, "changes": values}),
+        now,
     )?;
     Ok(Audited::recorded(seen.after(updated), recorded))
 }
@@ -587,6 +589,7 @@ pub fn post_message(
         "message.created",
         Some(id),
         json!({"message_id": message.id, "kind": message.kind}),
+        now,
     )?;
     crate::workflows::sla::refresh(conn, sla, &mut row, now)?;
     if kind == MessageKind::Reply {
@@ -662,6 +665,7 @@ pub fn break_glass(
         "break_glass.granted",
         Some(id),
         json!({"grant_id": grant.id, "expires_at": grant.expires_at.and_utc()}),
+        now,
     )?;
     Ok(grant)
 }
@@ -706,6 +710,7 @@ pub fn exclude(
             "request.exclusion_added",
             Some(id),
             json!({"user_id": user_id}),
+            now,
         )?;
     }
     Ok(())
@@ -731,6 +736,7 @@ pub fn remove_exclusion(
         "request.exclusion_removed",
         Some(id),
         json!({"user_id": user_id}),
+        now,
     )?;
     Ok(())
 }

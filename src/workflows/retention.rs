@@ -66,6 +66,7 @@ fn redact_batch(
                 "redact_after_days": period.redact_after_days,
                 "messages": messages,
             }),
+            now,
         )?;
         redacted.push(row.id.clone());
     }

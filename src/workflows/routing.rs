@@ -107,6 +107,7 @@ pub fn triage_new(
                 "request.triage_skipped",
                 Some(&row.id),
                 json!({"rule": decision.rule, "reason": reason}),
+                now,
             )?;
             row
         }
@@ -281,11 +282,11 @@ pub fn claim(
     if already_holds(&seen.row, actor)? {
         // Claiming again changes nothing but shows the request: a read.
         let reader = seen.reader(actor);
-        return Ok(Audited::read(seen.row, &reader, "request.read", id));
+        return Ok(Audited::read(seen.row, &reader, "request.read", id, now));
     }
     refuse_over_limit(conn, actor)?;
     match take(conn, actor, &seen.row, "claim", now) {
-        Err(ApiError::PreconditionFailed(_)) => lost_race(conn, actor, &seen, id),
+        Err(ApiError::PreconditionFailed(_)) => lost_race(conn, actor, &seen, id, now),
         taken => taken,
     }
 }
@@ -307,10 +308,17 @@ fn lost_race(
     actor: &Actor,
     seen: &Seen,
     id: &str,
+    now: NaiveDateTime,
 ) -> Result<Audited<RequestRow>, ApiError> {
     let row = store::requests::find(conn, id)?.ok_or(ApiError::NotFound)?;
     if already_holds(&row, actor)? {
-        return Ok(Audited::read(row, &seen.reader(actor), "request.read", id));
+        return Ok(Audited::read(
+            row,
+            &seen.reader(actor),
+            "request.read",
+            id,
+            now,
+        ));
     }
     Err(ApiError::conflict(
         "the request changed while you claimed it; fetch it again and retry",

@@ -228,6 +228,7 @@ pub fn refresh(
                     "due_at": event.due_at,
                     "crossed_at": event.crossed_at,
                 }),
+                now,
             )?;
             recorded.push(event);
         }

@@ -342,6 +342,43 @@ async fn repeated_failures_for_an_account_are_throttled_with_retry_after() {
 }
 
 #[tokio::test]
+async fn sign_in_attempts_and_refresh_tokens_age_by_the_service_clock() {
+    // The clock stands still unless moved: only the service's clock can age
+    // the attempts and tokens here, never the system's.
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let app = spawn_app_at(start, |s| {
+        s.auth.login_max_failures_per_account = 3;
+        s.auth.login_window_seconds = 600;
+        s.auth.refresh_token_ttl_seconds = 3600;
+    })
+    .await;
+    app.fail_logins(ADMIN_EMAIL, 3).await;
+    app.clock.advance(chrono::Duration::seconds(599));
+    let throttled = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    throttled.problem(429);
+    assert_eq!(throttled.header("retry-after"), Some("1"));
+    app.clock.advance(chrono::Duration::seconds(1));
+    let (_, refresh) = app.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let refresh_with = |token: String| {
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": token}),
+        )
+    };
+    app.clock.advance(chrono::Duration::seconds(3599));
+    let renewed = refresh_with(refresh).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    let next = renewed.body["refresh_token"].as_str().unwrap().to_owned();
+    app.clock.advance(chrono::Duration::seconds(3600));
+    refresh_with(next).await.problem(401);
+}
+
+#[tokio::test]
 async fn a_success_clears_earlier_failures_for_the_account() {
     let app = spawn_app_with(|s| s.auth.login_max_failures_per_account = 3).await;
     app.fail_logins(ADMIN_EMAIL, 2).await;

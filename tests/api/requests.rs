@@ -902,6 +902,68 @@ async fn staff_reads_are_audited_and_the_trail_is_for_coordinators_and_admins() 
     u.app.get("/api/v1/audit", None).await.problem(401);
 }
 
+/// `at` as the API writes a timestamp.
+fn stamped(at: chrono::NaiveDateTime) -> Value {
+    json!(at.and_utc())
+}
+
+#[tokio::test]
+async fn audit_rows_and_accounts_are_stamped_by_the_service_clock() {
+    // Long before the system clock's now, so a system-time stamp shows.
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let u = unit_on(spawn_app_at(start, |_| {}).await).await;
+    let id = u.submit().await["id"].as_str().unwrap().to_owned();
+    u.app.clock.advance(chrono::Duration::seconds(90));
+    let read = u
+        .app
+        .get(&format!("/api/v1/requests/{id}"), Some(&u.coordinator))
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    u.app.clock.advance(chrono::Duration::seconds(90));
+    let listed = u.app.get("/api/v1/requests", Some(&u.coordinator)).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+
+    let trail = u
+        .app
+        .get(&format!("/api/v1/audit?request_id={id}"), Some(&u.admin))
+        .await;
+    let stamps: Vec<(&str, &Value)> = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["action"].as_str().unwrap(), &row["at"]))
+        .collect();
+    let ninety = chrono::Duration::seconds(90);
+    assert_eq!(
+        stamps,
+        [
+            ("request.created", &stamped(start)),
+            ("request.triage_skipped", &stamped(start)),
+            ("request.read", &stamped(start + ninety)),
+            ("requests.listed", &stamped(start + ninety + ninety)),
+        ],
+        "the submission, a read and a list page, each at the clock's time"
+    );
+    // Accounts and teams (stamped with the system time before) too.
+    let specialist = u
+        .app
+        .get(
+            &format!("/api/v1/users/{}", u.specialist_id),
+            Some(&u.admin),
+        )
+        .await;
+    assert_eq!(specialist.body["created_at"], stamped(start));
+    assert_eq!(specialist.body["updated_at"], stamped(start));
+    let team = u
+        .app
+        .get(&format!("/api/v1/teams/{}", u.team), Some(&u.admin))
+        .await;
+    assert_eq!(team.body["created_at"], stamped(start));
+}
+
 #[tokio::test]
 async fn the_database_refuses_to_change_or_delete_audit_rows() {
     use diesel::{Connection, RunQueryDsl};

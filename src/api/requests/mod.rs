@@ -205,7 +205,13 @@ pub async fn list(
             page.after.as_deref(),
             page.fetch(),
         )?;
-        listed(conn, actor, "requests.listed", page.page(rows, |r| &r.id))
+        listed(
+            conn,
+            actor,
+            "requests.listed",
+            page.page(rows, |r| &r.id),
+            now,
+        )
     })
     .await?;
     Ok(web::Json(rows.into_inner()))

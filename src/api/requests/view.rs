@@ -269,12 +269,13 @@ pub(crate) fn extras_visible(
 }
 
 /// A page of requests as summaries, audited as one row naming them all when
-/// staff read it (`what`: which list).
+/// staff read it at `now` (`what`: which list).
 pub(crate) fn listed(
     conn: &mut DbConnection,
     actor: &Actor,
     what: &str,
     page: Page<RequestRow>,
+    now: chrono::NaiveDateTime,
 ) -> Result<Audited<Page<RequestSummary>>, ApiError> {
     let shown = page.items.iter().map(|r| r.id.clone()).collect();
     let staff = actor.role.works_requests();
@@ -284,6 +285,7 @@ pub(crate) fn listed(
         staff,
         what,
         shown,
+        now,
     ))
 }
 
