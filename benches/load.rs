@@ -341,7 +341,7 @@ fn floors(
                             async move {
                                 match db
                                     .write(move |conn| {
-                                        nru_helpdesk::store::requests::insert(conn, &row)
+                                        Ok(nru_helpdesk::store::requests::insert(conn, &row)?)
                                     })
                                     .await
                                 {

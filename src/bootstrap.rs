@@ -117,7 +117,9 @@ pub fn seed_demo(db: &Db, now: NaiveDateTime) -> anyhow::Result<Vec<(Role, Strin
                     description: Some(description.to_owned()),
                     created_at: now,
                 };
-                store::teams::insert(conn, &row)?;
+                if !store::teams::insert(conn, &row)? {
+                    return Err(ApiError::conflict(format!("team {name} already exists")));
+                }
                 team_ids.push(row.id);
             }
             let people = [

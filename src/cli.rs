@@ -238,6 +238,7 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     db.migrate()?;
     let mut conn = db.blocking_writer()?;
     let fail = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    let failed = |e: diesel::result::Error| fail(e.into());
     match command {
         UserCommand::Add(add) => {
             let (secret, generated) = obtain_password(add.password_stdin)?;
@@ -269,8 +270,8 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let filter = store::users::UserFilter::default();
             let mut after: Option<String> = None;
             loop {
-                let rows =
-                    store::users::list(&mut conn, &filter, after.as_deref(), 500).map_err(fail)?;
+                let rows = store::users::list(&mut conn, &filter, after.as_deref(), 500)
+                    .map_err(failed)?;
                 for row in &rows {
                     let state = if row.active { "active" } else { "disabled" };
                     println!(
@@ -286,7 +287,7 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Disable { email } => {
             let user = store::users::find_by_email(&mut conn, &normalise_email(&email))
-                .map_err(fail)?
+                .map_err(failed)?
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             // The CLI acts as the operator, not as any account.
             conn.transaction(|conn| {
@@ -300,7 +301,7 @@ fn run_user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let user = store::users::find_by_email(&mut conn, &normalise_email(&email))
-                .map_err(fail)?
+                .map_err(failed)?
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let (secret, generated) = obtain_password(password_stdin)?;
             let hash = password::hash(&secret)?;

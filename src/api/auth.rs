@@ -157,7 +157,7 @@ pub async fn login(
     let attempt = Attempt::begin(&state.db, auth, &email_key, &address, state.clock.now()).await?;
     let user = state
         .db
-        .read(move |conn| store::users::find_by_email(conn, &email_key))
+        .read(move |conn| Ok(store::users::find_by_email(conn, &email_key)?))
         .await?;
     let candidate = body.password;
     // Every branch pays for one hash check, so timing does not reveal whether the email exists.

@@ -67,7 +67,7 @@ impl Caller {
             let lookup = (user_id.clone(), session_id.clone());
             let account = state
                 .db
-                .read(move |conn| store::sessions::live_account(conn, &lookup.0, &lookup.1))
+                .read(move |conn| Ok(store::sessions::live_account(conn, &lookup.0, &lookup.1)?))
                 .await?
                 .ok_or_else(|| unauthorized("the session has ended or the account is disabled"))?;
             let role = Role::parse(&account.role)
@@ -126,7 +126,7 @@ impl FromRequest for ClientCaller {
             let id = claims.sub.clone();
             let client = state
                 .db
-                .read(move |conn| store::clients::find(conn, &id))
+                .read(move |conn| Ok(store::clients::find(conn, &id)?))
                 .await?
                 .filter(|c| c.revoked_at.is_none() && c.secret_version == claims.ver)
                 .ok_or_else(|| {

@@ -182,7 +182,7 @@ pub async fn read(
     let id = id.into_inner();
     let row = state
         .db
-        .read(move |conn| store::clients::find(conn, &id))
+        .read(move |conn| Ok(store::clients::find(conn, &id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(web::Json(IntegrationClient::from_row(row)?))

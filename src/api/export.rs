@@ -114,11 +114,11 @@ pub async fn export_request(
     let export = audited(&state, &caller, false, move |conn, actor| {
         let row = store::requests::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         let messages = every_page(
-            |after, limit| store::messages::list(conn, &id, None, after, limit),
+            |after, limit| Ok(store::messages::list(conn, &id, None, after, limit)?),
             |m| &m.id,
         )?;
         let transitions = every_page(
-            |after, limit| store::requests::transitions(conn, &id, after, limit),
+            |after, limit| Ok(store::requests::transitions(conn, &id, after, limit)?),
             |t| &t.id,
         )?;
         let filter = AuditFilter {
@@ -126,7 +126,7 @@ pub async fn export_request(
             ..Default::default()
         };
         let audit = every_page(
-            |after, limit| store::audit::list(conn, &filter, after, limit),
+            |after, limit| Ok(store::audit::list(conn, &filter, after, limit)?),
             |a| &a.id,
         )?;
         let record = AuditRow::new(

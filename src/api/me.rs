@@ -38,7 +38,7 @@ pub struct ChangePassword {
 async fn load(state: &AppState, user_id: String) -> Result<User, ApiError> {
     let record = state
         .db
-        .read(move |conn| store::users::load_record(conn, &user_id))
+        .read(move |conn| Ok(store::users::load_record(conn, &user_id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     User::try_from(record)
@@ -122,7 +122,7 @@ pub async fn change_password(
     let user_id = caller.user_id.clone();
     let user = state
         .db
-        .read(move |conn| store::users::find(conn, &user_id))
+        .read(move |conn| Ok(store::users::find(conn, &user_id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     // The same budget as signing in: a stolen access token gets no more

@@ -69,7 +69,7 @@ pub async fn read_preferences(
     let user_id = caller.user_id.clone();
     let off = state
         .db
-        .read(move |conn| store::outbox::switched_off(conn, &user_id))
+        .read(move |conn| Ok(store::outbox::switched_off(conn, &user_id)?))
         .await?;
     Ok(web::Json(preferences(&off)))
 }

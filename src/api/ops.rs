@@ -139,7 +139,10 @@ pub async fn metrics(
             ));
         }
     }
-    let snapshot = state.db.read(crate::store::metrics::snapshot).await?;
+    let snapshot = state
+        .db
+        .read(|conn| Ok(crate::store::metrics::snapshot(conn)?))
+        .await?;
     let body = state
         .metrics
         .render(

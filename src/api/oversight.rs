@@ -54,7 +54,7 @@ pub async fn exclusions(
     let id = id.into_inner();
     let user_ids = as_actor(&state, &caller, false, move |conn, actor| {
         lifecycle::load_visible(conn, actor, &id, now)?;
-        store::access::excluded_users(conn, &id)
+        Ok(store::access::excluded_users(conn, &id)?)
     })
     .await?;
     Ok(web::Json(Exclusions { user_ids }))

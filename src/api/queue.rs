@@ -315,7 +315,7 @@ pub async fn triage_history(
     let id = id.into_inner();
     let rows = audited(&state, &caller, false, move |conn, actor| {
         crate::workflows::requests::read(conn, actor, &id, "triage.read", now)?
-            .try_map(|_| store::triage::history(conn, &id))
+            .try_map(|_| Ok(store::triage::history(conn, &id)?))
     })
     .await?;
     Ok(web::Json(

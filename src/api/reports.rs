@@ -480,7 +480,11 @@ pub async fn sla_breaches(
     if wants_csv(&req) {
         let rows = state
             .db
-            .read(move |conn| store::reports::breaches(conn, start, end, &viewer, None, None))
+            .read(move |conn| {
+                Ok(store::reports::breaches(
+                    conn, start, end, &viewer, None, None,
+                )?)
+            })
             .await?;
         let mut records = vec![BREACH_COLUMNS.iter().map(|c| (*c).to_owned()).collect()];
         records.extend(

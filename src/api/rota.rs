@@ -175,7 +175,7 @@ pub async fn create(
                 ));
             }
             store::sla::insert_shift(conn, &row)?;
-            store::audit::append(
+            Ok(store::audit::append(
                 conn,
                 Some(&row.created_by),
                 "rota.shift_added",
@@ -183,7 +183,7 @@ pub async fn create(
                 json!({"shift_id": row.id, "user_id": row.user_id, "duty": row.duty,
                        "starts_at": row.starts_at, "ends_at": row.ends_at}),
                 now,
-            )
+            )?)
         })
         .await?;
     let shift = Shift::from_row(saved)?;
@@ -215,14 +215,14 @@ pub async fn remove(
         .write(move |conn| {
             let shift = store::sla::find_shift(conn, &id)?.ok_or(ApiError::NotFound)?;
             store::sla::delete_shift(conn, &id)?;
-            store::audit::append(
+            Ok(store::audit::append(
                 conn,
                 Some(&actor),
                 "rota.shift_removed",
                 None,
                 json!({"shift_id": shift.id, "user_id": shift.user_id, "duty": shift.duty}),
                 now,
-            )
+            )?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -144,7 +144,7 @@ pub async fn events(
     let id = id.into_inner();
     let rows = audited(&state, &caller, false, move |conn, actor| {
         workflow::read(conn, actor, &id, "sla_events.read", now)?
-            .try_map(|_| store::sla::events_of(conn, &id))
+            .try_map(|_| Ok(store::sla::events_of(conn, &id)?))
     })
     .await?
     .into_inner();

@@ -104,7 +104,16 @@ pub async fn create(
     let team = Team::from(row.clone());
     state
         .db
-        .write(move |conn| teams::insert(conn, &row))
+        .write(move |conn| {
+            if teams::insert(conn, &row)? {
+                Ok(())
+            } else {
+                Err(ApiError::conflict(format!(
+                    "a team named \"{}\" already exists",
+                    row.name
+                )))
+            }
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/teams/{}", team.id)))

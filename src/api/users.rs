@@ -311,7 +311,7 @@ pub async fn read(
     let id = id.into_inner();
     let record = state
         .db
-        .read(move |conn| crate::store::users::load_record(conn, &id))
+        .read(move |conn| Ok(crate::store::users::load_record(conn, &id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(web::Json(User::try_from(record)?))

@@ -172,14 +172,14 @@ pub async fn create(
         .db
         .write(move |conn| {
             store::webhooks::insert(conn, &stored)?;
-            store::audit::append(
+            Ok(store::audit::append(
                 conn,
                 None,
                 "webhook.created",
                 None,
                 serde_json::json!({"client_id": stored.client_id, "webhook_id": stored.id, "url": stored.url, "events": stored.events}),
                 now,
-            )
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -235,7 +235,7 @@ async fn own_webhook(
     let client_id = client.client_id.clone();
     state
         .db
-        .read(move |conn| store::webhooks::find(conn, &client_id, &id))
+        .read(move |conn| Ok(store::webhooks::find(conn, &client_id, &id)?))
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -280,14 +280,14 @@ pub async fn delete(
         .db
         .write(move |conn| {
             store::webhooks::delete(conn, &row.id, now)?;
-            store::audit::append(
+            Ok(store::audit::append(
                 conn,
                 None,
                 "webhook.deleted",
                 None,
                 serde_json::json!({"client_id": row.client_id, "webhook_id": row.id}),
                 now,
-            )
+            )?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

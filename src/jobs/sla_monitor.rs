@@ -76,7 +76,7 @@ async fn tick(
     let mut seen = std::collections::HashSet::new();
     loop {
         let ids = db
-            .read(move |conn| store::sla::due_for_check(conn, now, BATCH))
+            .read(move |conn| Ok(store::sla::due_for_check(conn, now, BATCH)?))
             .await?;
         let mut progressed = false;
         for id in ids.iter().filter(|id| seen.insert((*id).clone())) {

@@ -138,7 +138,7 @@ impl Dispatcher {
         let webhook_id = delivery.webhook_id.clone();
         let webhook = self
             .db
-            .read(move |conn| store::webhooks::live_webhook(conn, &webhook_id))
+            .read(move |conn| Ok(store::webhooks::live_webhook(conn, &webhook_id)?))
             .await?;
         let sent = match webhook {
             Some(hook) => self.send(delivery, &hook.url, &hook.secret).await,
@@ -188,7 +188,14 @@ impl Dispatcher {
         }
         let worker = self.worker.clone();
         self.db
-            .write(move |conn| store::webhooks::finish(conn, &delivery.id, &worker, &attempt))
+            .write(move |conn| {
+                Ok(store::webhooks::finish(
+                    conn,
+                    &delivery.id,
+                    &worker,
+                    &attempt,
+                )?)
+            })
             .await?;
         Ok(())
     }
@@ -230,7 +237,15 @@ impl Outbox for Dispatcher {
         let lease_until = now + Duration::seconds(self.settings.lease_seconds);
         let (worker, limit) = (self.worker.clone(), self.settings.batch_size);
         self.db
-            .write(move |conn| store::webhooks::claim(conn, &worker, now, lease_until, limit))
+            .write(move |conn| {
+                Ok(store::webhooks::claim(
+                    conn,
+                    &worker,
+                    now,
+                    lease_until,
+                    limit,
+                )?)
+            })
             .await
     }
 

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use crate::db::schema::{break_glass_grants, request_exclusions};
 use crate::db::DbConnection;
 use crate::domain::retention::REDACTED;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = break_glass_grants)]
@@ -35,11 +34,7 @@ pub fn excluded_ids(user_id: &str) -> ExcludedIds {
         .select(request_exclusions::request_id)
 }
 
-pub fn is_excluded(
-    conn: &mut DbConnection,
-    request_id: &str,
-    user_id: &str,
-) -> Result<bool, ApiError> {
+pub fn is_excluded(conn: &mut DbConnection, request_id: &str, user_id: &str) -> QueryResult<bool> {
     let count: i64 = request_exclusions::table
         .filter(request_exclusions::request_id.eq(request_id))
         .filter(request_exclusions::user_id.eq(user_id))
@@ -54,7 +49,7 @@ pub fn exclude(
     user_id: &str,
     by: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     if is_excluded(conn, request_id, user_id)? {
         return Ok(false);
     }
@@ -73,7 +68,7 @@ pub fn remove_exclusion(
     conn: &mut DbConnection,
     request_id: &str,
     user_id: &str,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let removed = diesel::delete(
         request_exclusions::table
             .filter(request_exclusions::request_id.eq(request_id))
@@ -83,12 +78,12 @@ pub fn remove_exclusion(
     Ok(removed > 0)
 }
 
-pub fn excluded_users(conn: &mut DbConnection, request_id: &str) -> Result<Vec<String>, ApiError> {
-    Ok(request_exclusions::table
+pub fn excluded_users(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<String>> {
+    request_exclusions::table
         .filter(request_exclusions::request_id.eq(request_id))
         .select(request_exclusions::user_id)
         .order(request_exclusions::user_id.asc())
-        .load(conn)?)
+        .load(conn)
 }
 
 pub fn has_live_grant(
@@ -96,7 +91,7 @@ pub fn has_live_grant(
     request_id: &str,
     user_id: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let count: i64 = break_glass_grants::table
         .filter(break_glass_grants::request_id.eq(request_id))
         .filter(break_glass_grants::user_id.eq(user_id))
@@ -106,7 +101,7 @@ pub fn has_live_grant(
     Ok(count > 0)
 }
 
-pub fn grant(conn: &mut DbConnection, row: &GrantRow) -> Result<(), ApiError> {
+pub fn grant(conn: &mut DbConnection, row: &GrantRow) -> QueryResult<()> {
     diesel::insert_into(break_glass_grants::table)
         .values(row)
         .execute(conn)?;
@@ -120,7 +115,7 @@ pub fn grants(
     reviewer: &str,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<GrantRow>, ApiError> {
+) -> QueryResult<Vec<GrantRow>> {
     let mut query = break_glass_grants::table
         .select(GrantRow::as_select())
         .filter(break_glass_grants::request_id.ne_all(excluded_ids(reviewer)))
@@ -129,24 +124,21 @@ pub fn grants(
     if let Some(after) = after {
         query = query.filter(break_glass_grants::id.lt(after.to_owned()));
     }
-    Ok(query.limit(limit).load(conn)?)
+    query.limit(limit).load(conn)
 }
 
 /// A request's grants, oldest first (a subject access export).
-pub fn grants_of_request(
-    conn: &mut DbConnection,
-    request_id: &str,
-) -> Result<Vec<GrantRow>, ApiError> {
-    Ok(break_glass_grants::table
+pub fn grants_of_request(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<GrantRow>> {
+    break_glass_grants::table
         .filter(break_glass_grants::request_id.eq(request_id))
         .select(GrantRow::as_select())
         .order(break_glass_grants::id.asc())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Replaces the stated reasons of a request's grants (retention): staff
 /// write them and may describe the case. Who, when and until when stay.
-pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> Result<(), ApiError> {
+pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> QueryResult<()> {
     diesel::update(break_glass_grants::table.filter(break_glass_grants::request_id.eq(request_id)))
         .set(break_glass_grants::reason.eq(REDACTED))
         .execute(conn)?;

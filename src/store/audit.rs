@@ -6,7 +6,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{audit_log, audit_log_requests};
 use crate::db::DbConnection;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
@@ -53,7 +52,7 @@ pub fn append(
     request_id: Option<&str>,
     details: serde_json::Value,
     now: NaiveDateTime,
-) -> Result<Recorded, ApiError> {
+) -> QueryResult<Recorded> {
     insert(
         conn,
         &[AuditRow::new(actor_id, action, request_id, details, now)],
@@ -61,7 +60,7 @@ pub fn append(
     Ok(Recorded(()))
 }
 
-pub fn insert(conn: &mut DbConnection, rows: &[AuditRow]) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConnection, rows: &[AuditRow]) -> QueryResult<()> {
     crate::db::insert_all!(conn, audit_log::table, rows);
     Ok(())
 }
@@ -75,7 +74,7 @@ pub struct ShownRow {
 }
 
 /// Names the requests audit rows showed, after the rows themselves.
-pub fn insert_shown(conn: &mut DbConnection, rows: &[ShownRow]) -> Result<(), ApiError> {
+pub fn insert_shown(conn: &mut DbConnection, rows: &[ShownRow]) -> QueryResult<()> {
     crate::db::insert_all!(conn, audit_log_requests::table, rows);
     Ok(())
 }
@@ -97,7 +96,7 @@ pub fn list(
     filter: &AuditFilter,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<AuditRow>, ApiError> {
+) -> QueryResult<Vec<AuditRow>> {
     // The filters other than the request, on `audit_log`, from any query.
     macro_rules! filtered {
         ($query:expr) => {{
@@ -125,7 +124,7 @@ pub fn list(
         .order(audit_log::id.asc())
         .into_boxed());
     let Some(request_id) = &filter.request_id else {
-        return Ok(own.limit(limit).load(conn)?);
+        return own.limit(limit).load(conn);
     };
     let mut rows: Vec<AuditRow> = own
         .filter(audit_log::request_id.eq(request_id.clone()))

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{api_clients, client_requests, requests};
 use crate::db::DbConnection;
-use crate::error::ApiError;
 use crate::store::requests::RequestRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -22,19 +21,19 @@ pub struct ClientRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> QueryResult<()> {
     diesel::insert_into(api_clients::table)
         .values(row)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ClientRow>, ApiError> {
-    Ok(api_clients::table
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ClientRow>> {
+    api_clients::table
         .find(id)
         .select(ClientRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Clients in creation order, after the cursor.
@@ -42,7 +41,7 @@ pub fn list(
     conn: &mut DbConnection,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<ClientRow>, ApiError> {
+) -> QueryResult<Vec<ClientRow>> {
     let mut query = api_clients::table
         .select(ClientRow::as_select())
         .order(api_clients::id.asc())
@@ -51,16 +50,12 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(api_clients::id.gt(after.to_owned()));
     }
-    Ok(query.load(conn)?)
+    query.load(conn)
 }
 
 /// A new secret for a live client; tokens issued under the old one stop
 /// working because they carry the old version.
-pub fn rotate_secret(
-    conn: &mut DbConnection,
-    id: &str,
-    secret_hash: &str,
-) -> Result<bool, ApiError> {
+pub fn rotate_secret(conn: &mut DbConnection, id: &str, secret_hash: &str) -> QueryResult<bool> {
     let updated = diesel::update(
         api_clients::table
             .filter(api_clients::id.eq(id))
@@ -75,7 +70,7 @@ pub fn rotate_secret(
 }
 
 /// Revokes a live client for good.
-pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(
         api_clients::table
             .filter(api_clients::id.eq(id))
@@ -87,7 +82,7 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<b
 }
 
 /// Records that `client_id` submitted the request.
-pub fn link(conn: &mut DbConnection, request_id: &str, client_id: &str) -> Result<(), ApiError> {
+pub fn link(conn: &mut DbConnection, request_id: &str, client_id: &str) -> QueryResult<()> {
     diesel::insert_into(client_requests::table)
         .values((
             client_requests::request_id.eq(request_id),
@@ -98,12 +93,12 @@ pub fn link(conn: &mut DbConnection, request_id: &str, client_id: &str) -> Resul
 }
 
 /// The client that submitted the request, if one did.
-pub fn submitter(conn: &mut DbConnection, request_id: &str) -> Result<Option<String>, ApiError> {
-    Ok(client_requests::table
+pub fn submitter(conn: &mut DbConnection, request_id: &str) -> QueryResult<Option<String>> {
+    client_requests::table
         .find(request_id)
         .select(client_requests::client_id)
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// One of the client's requests; `None` for anything else.
@@ -111,14 +106,14 @@ pub fn request(
     conn: &mut DbConnection,
     client_id: &str,
     request_id: &str,
-) -> Result<Option<RequestRow>, ApiError> {
-    Ok(requests::table
+) -> QueryResult<Option<RequestRow>> {
+    requests::table
         .inner_join(client_requests::table.on(client_requests::request_id.eq(requests::id)))
         .filter(client_requests::client_id.eq(client_id))
         .filter(requests::id.eq(request_id))
         .select(RequestRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// The client's requests, newest first, before the cursor.
@@ -127,7 +122,7 @@ pub fn requests(
     client_id: &str,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<RequestRow>, ApiError> {
+) -> QueryResult<Vec<RequestRow>> {
     let mut query = requests::table
         .inner_join(client_requests::table.on(client_requests::request_id.eq(requests::id)))
         .filter(client_requests::client_id.eq(client_id.to_owned()))
@@ -138,5 +133,5 @@ pub fn requests(
     if let Some(before) = before {
         query = query.filter(client_requests::request_id.lt(before.to_owned()));
     }
-    Ok(query.load(conn)?)
+    query.load(conn)
 }

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::idempotency_keys;
 use crate::db::DbConnection;
-use crate::error::ApiError;
 
 pub struct StoredKey {
     pub body_hash: String,
@@ -18,7 +17,7 @@ pub fn find_live(
     user_id: &str,
     key: &str,
     now: NaiveDateTime,
-) -> Result<Option<StoredKey>, ApiError> {
+) -> QueryResult<Option<StoredKey>> {
     diesel::delete(
         idempotency_keys::table
             .filter(idempotency_keys::user_id.eq(user_id))
@@ -46,7 +45,7 @@ pub fn insert(
     request_id: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id),
@@ -62,16 +61,14 @@ pub fn insert(
 
 /// Drops the keys that led to a request (retention): they hold a hash of
 /// the submitted body, which could confirm a guess at the redacted text.
-pub fn forget_request(conn: &mut DbConnection, request_id: &str) -> Result<(), ApiError> {
+pub fn forget_request(conn: &mut DbConnection, request_id: &str) -> QueryResult<()> {
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::request_id.eq(request_id)))
         .execute(conn)?;
     Ok(())
 }
 
 /// Forgets keys whose replay window ended before `now`; returns how many.
-pub fn forget_expired(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.lt(now)))
-            .execute(conn)?,
-    )
+pub fn forget_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.lt(now)))
+        .execute(conn)
 }

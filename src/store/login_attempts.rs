@@ -11,7 +11,6 @@ use diesel::sql_types::{Integer, Text};
 use crate::db::schema::login_attempts;
 use crate::db::DbConnection;
 use crate::domain::throttle::Failures;
-use crate::error::ApiError;
 
 /// Advisory lock classes (PostgreSQL's two-key form, a key space apart from
 /// the one-key migration lock): one for accounts, one for addresses.
@@ -23,7 +22,7 @@ const ADDRESS_LOCK: i32 = 2;
 /// transaction-scoped advisory locks, always taken account first, so two
 /// callers never wait on each other in a cycle; on SQLite the single writer
 /// already runs write transactions one at a time.
-pub fn lock(conn: &mut DbConnection, email_key: &str, address: &str) -> Result<(), ApiError> {
+pub fn lock(conn: &mut DbConnection, email_key: &str, address: &str) -> QueryResult<()> {
     if let DbConnection::Postgresql(c) = conn {
         for (class, key) in [(ACCOUNT_LOCK, email_key), (ADDRESS_LOCK, address)] {
             diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
@@ -41,7 +40,7 @@ pub fn reserve(
     email_key: &str,
     address: &str,
     now: NaiveDateTime,
-) -> Result<String, ApiError> {
+) -> QueryResult<String> {
     let id = super::new_id();
     diesel::insert_into(login_attempts::table)
         .values((
@@ -55,7 +54,7 @@ pub fn reserve(
     Ok(id)
 }
 
-pub fn mark_succeeded(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
+pub fn mark_succeeded(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::update(login_attempts::table.find(id))
         .set(login_attempts::succeeded.eq(true))
         .execute(conn)?;
@@ -69,7 +68,7 @@ pub fn failures(
     email_key: &str,
     address: &str,
     since: NaiveDateTime,
-) -> Result<Failures, ApiError> {
+) -> QueryResult<Failures> {
     let last_success: Option<NaiveDateTime> = login_attempts::table
         .filter(login_attempts::email_key.eq(email_key))
         .filter(login_attempts::succeeded.eq(true))
@@ -104,9 +103,7 @@ pub fn failures(
 
 /// Forgets attempts made before `before` (older than any throttling window
 /// looks back); returns how many.
-pub fn forget_before(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(
-        diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before)))
-            .execute(conn)?,
-    )
+pub fn forget_before(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before)))
+        .execute(conn)
 }

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use crate::db::schema::messages;
 use crate::db::DbConnection;
 use crate::domain::retention::REDACTED;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
@@ -19,7 +18,7 @@ pub struct MessageRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &MessageRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConnection, row: &MessageRow) -> QueryResult<()> {
     diesel::insert_into(messages::table)
         .values(row)
         .execute(conn)?;
@@ -33,7 +32,7 @@ pub fn list(
     kind: Option<&str>,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<MessageRow>, ApiError> {
+) -> QueryResult<Vec<MessageRow>> {
     let mut query = messages::table
         .filter(messages::request_id.eq(request_id.to_owned()))
         .select(MessageRow::as_select())
@@ -45,28 +44,22 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(messages::id.gt(after.to_owned()));
     }
-    Ok(query.limit(limit).load(conn)?)
+    query.limit(limit).load(conn)
 }
 
-pub fn count(
-    conn: &mut DbConnection,
-    request_id: &str,
-    kind: Option<&str>,
-) -> Result<i64, ApiError> {
+pub fn count(conn: &mut DbConnection, request_id: &str, kind: Option<&str>) -> QueryResult<i64> {
     let mut query = messages::table
         .filter(messages::request_id.eq(request_id.to_owned()))
         .into_boxed();
     if let Some(kind) = kind {
         query = query.filter(messages::kind.eq(kind.to_owned()));
     }
-    Ok(query.count().get_result(conn)?)
+    query.count().get_result(conn)
 }
 
 /// Replaces the body of every message on a request (retention); returns how many.
-pub fn redact_all(conn: &mut DbConnection, request_id: &str) -> Result<usize, ApiError> {
-    Ok(
-        diesel::update(messages::table.filter(messages::request_id.eq(request_id)))
-            .set(messages::body.eq(REDACTED))
-            .execute(conn)?,
-    )
+pub fn redact_all(conn: &mut DbConnection, request_id: &str) -> QueryResult<usize> {
+    diesel::update(messages::table.filter(messages::request_id.eq(request_id)))
+        .set(messages::body.eq(REDACTED))
+        .execute(conn)
 }

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use crate::db::schema::{request_sla, requests, sla_events};
 use crate::db::DbConnection;
 use crate::domain::lifecycle::Status;
-use crate::error::ApiError;
 
 pub struct Snapshot {
     /// Open requests by status and priority ("" before triage).
@@ -27,7 +26,7 @@ pub struct Snapshot {
     pub oldest_pending_webhook: Option<NaiveDateTime>,
 }
 
-pub fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, ApiError> {
+pub fn snapshot(conn: &mut DbConnection) -> QueryResult<Snapshot> {
     let open_statuses: Vec<&str> = Status::ALL
         .iter()
         .filter(|s| s.is_open())

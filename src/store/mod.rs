@@ -19,6 +19,11 @@ pub mod triage;
 pub mod users;
 pub mod webhooks;
 
+/// A stored value outside the vocabulary its column allows: a corrupt row.
+pub(crate) fn corrupt(what: String) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(what.into())
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -8,7 +8,6 @@ use crate::db::schema::{
     email_outbox, notification_preferences, request_exclusions, rota_shifts, team_members, users,
 };
 use crate::db::DbConnection;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = email_outbox)]
@@ -45,7 +44,7 @@ pub struct Recipient {
     pub display_name: String,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &EmailRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConnection, row: &EmailRow) -> QueryResult<()> {
     diesel::insert_into(email_outbox::table)
         .values(row)
         .execute(conn)?;
@@ -57,24 +56,21 @@ pub fn recipients(
     conn: &mut DbConnection,
     ids: &[String],
     request_id: &str,
-) -> Result<Vec<Recipient>, ApiError> {
+) -> QueryResult<Vec<Recipient>> {
     let excluded = request_exclusions::table
         .filter(request_exclusions::request_id.eq(request_id.to_owned()))
         .select(request_exclusions::user_id);
-    Ok(users::table
+    users::table
         .filter(users::id.eq_any(ids))
         .filter(users::active.eq(true))
         .filter(users::id.ne_all(excluded))
         .order(users::id.asc())
         .select((users::id, users::email, users::display_name))
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Active coordinators, of one team or of the whole unit.
-pub fn coordinator_ids(
-    conn: &mut DbConnection,
-    team_id: Option<&str>,
-) -> Result<Vec<String>, ApiError> {
+pub fn coordinator_ids(conn: &mut DbConnection, team_id: Option<&str>) -> QueryResult<Vec<String>> {
     let mut query = users::table
         .filter(users::role.eq("coordinator"))
         .filter(users::active.eq(true))
@@ -86,7 +82,7 @@ pub fn coordinator_ids(
             .select(team_members::user_id);
         query = query.filter(users::id.eq_any(members));
     }
-    Ok(query.load(conn)?)
+    query.load(conn)
 }
 
 /// Who holds one of `duties` at `at`.
@@ -94,14 +90,14 @@ pub fn on_duty_ids(
     conn: &mut DbConnection,
     duties: &[&str],
     at: NaiveDateTime,
-) -> Result<Vec<String>, ApiError> {
-    Ok(rota_shifts::table
+) -> QueryResult<Vec<String>> {
+    rota_shifts::table
         .filter(rota_shifts::duty.eq_any(duties))
         .filter(rota_shifts::starts_at.le(at))
         .filter(rota_shifts::ends_at.gt(at))
         .select(rota_shifts::user_id)
         .distinct()
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Leases up to `limit` emails that are due, for `worker` until `lease_until`
@@ -112,7 +108,7 @@ pub fn claim(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<EmailRow>, ApiError> {
+) -> QueryResult<Vec<EmailRow>> {
     Ok(super::claim_due!(
         conn,
         email_outbox,
@@ -134,7 +130,7 @@ pub fn finish(
     next_attempt_at: NaiveDateTime,
     error: Option<&str>,
     sent_at: Option<NaiveDateTime>,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let updated = diesel::update(
         email_outbox::table
             .filter(email_outbox::id.eq(id))
@@ -152,16 +148,16 @@ pub fn finish(
     Ok(updated == 1)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<EmailRow>, ApiError> {
-    Ok(email_outbox::table
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EmailRow>> {
+    email_outbox::table
         .find(id)
         .select(EmailRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Puts a dead email back in the queue with fresh attempts.
-pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(
         email_outbox::table
             .filter(email_outbox::id.eq(id))
@@ -184,7 +180,7 @@ pub fn list(
     status: Option<&str>,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<EmailRow>, ApiError> {
+) -> QueryResult<Vec<EmailRow>> {
     let mut query = email_outbox::table
         .select(EmailRow::as_select())
         .into_boxed();
@@ -194,34 +190,27 @@ pub fn list(
     if let Some(before) = before {
         query = query.filter(email_outbox::id.lt(before.to_owned()));
     }
-    Ok(query
-        .order(email_outbox::id.desc())
-        .limit(limit)
-        .load(conn)?)
+    query.order(email_outbox::id.desc()).limit(limit).load(conn)
 }
 
 /// Rows of an outbox by status, and when the oldest pending one was written.
 pub type Backlog = (Vec<(String, i64)>, Option<NaiveDateTime>);
 
-pub fn backlog(conn: &mut DbConnection) -> Result<Backlog, ApiError> {
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<Backlog> {
     Ok(super::backlog!(conn, email_outbox, PENDING))
 }
 
 /// The events `user_id` has switched off.
-pub fn switched_off(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, ApiError> {
-    Ok(notification_preferences::table
+pub fn switched_off(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    notification_preferences::table
         .filter(notification_preferences::user_id.eq(user_id))
         .filter(notification_preferences::enabled.eq(false))
         .select(notification_preferences::event)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Replaces `user_id`'s choices with `off` (the events they do not want).
-pub fn set_switched_off(
-    conn: &mut DbConnection,
-    user_id: &str,
-    off: &[&str],
-) -> Result<(), ApiError> {
+pub fn set_switched_off(conn: &mut DbConnection, user_id: &str, off: &[&str]) -> QueryResult<()> {
     diesel::delete(
         notification_preferences::table.filter(notification_preferences::user_id.eq(user_id)),
     )

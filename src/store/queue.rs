@@ -9,7 +9,6 @@ use crate::db::DbConnection;
 use crate::domain::accounts::{Role, Skill};
 use crate::domain::assignment::Candidate;
 use crate::domain::lifecycle::Status;
-use crate::error::ApiError;
 use crate::store::access::excluded_ids;
 use crate::store::requests::RequestRow;
 
@@ -22,12 +21,12 @@ fn names(statuses: &[Status]) -> Vec<&'static str> {
     statuses.iter().map(|s| s.as_str()).collect()
 }
 
-pub fn open_count(conn: &mut DbConnection, user_id: &str) -> Result<i64, ApiError> {
-    Ok(requests::table
+pub fn open_count(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
+    requests::table
         .filter(requests::assignee_id.eq(user_id))
         .filter(requests::status.eq_any(names(&HELD)))
         .count()
-        .get_result(conn)?)
+        .get_result(conn)
 }
 
 /// Active specialists of a team, as auto-assignment sees them for `request_id`.
@@ -35,7 +34,7 @@ pub fn candidates(
     conn: &mut DbConnection,
     team_id: &str,
     request_id: &str,
-) -> Result<Vec<Candidate>, ApiError> {
+) -> QueryResult<Vec<Candidate>> {
     let members: Vec<(String, bool, Option<i32>, Option<NaiveDateTime>)> = users::table
         .inner_join(team_members::table)
         .filter(team_members::team_id.eq(team_id))
@@ -76,7 +75,7 @@ pub fn mark_assigned(
     conn: &mut DbConnection,
     user_id: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set(users::last_assigned_at.eq(now))
         .execute(conn)?;
@@ -144,7 +143,7 @@ pub fn list(
     priority: Option<&str>,
     after: Option<&QueueKey>,
     limit: i64,
-) -> Result<Vec<RequestRow>, ApiError> {
+) -> QueryResult<Vec<RequestRow>> {
     // Queued requests of the scope's status filter, from `after`, in order.
     macro_rules! queued {
         () => {{
@@ -231,7 +230,7 @@ pub fn lock_next(
     conn: &mut DbConnection,
     user_id: &str,
     team_ids: &[String],
-) -> Result<Option<String>, ApiError> {
+) -> QueryResult<Option<String>> {
     let next = requests::table
         .filter(requests::status.eq(Status::Triaged.as_str()))
         .filter(requests::assignee_id.is_null())
@@ -248,7 +247,7 @@ pub fn lock_next(
         DbConnection::Postgresql(c) => next.for_update().skip_locked().get_result::<String>(c),
         DbConnection::Sqlite(c) => next.get_result::<String>(c),
     };
-    Ok(found.optional()?)
+    found.optional()
 }
 
 /// Per team: counts by priority and status, and the oldest unassigned request's creation time.
@@ -263,7 +262,7 @@ pub fn team_summary(
     conn: &mut DbConnection,
     team_id: &str,
     viewer: &str,
-) -> Result<TeamSummaryRow, ApiError> {
+) -> QueryResult<TeamSummaryRow> {
     let counts: Vec<(Option<String>, String, i64)> = requests::table
         .filter(requests::team_id.eq(team_id))
         .filter(requests::id.ne_all(excluded_ids(viewer)))

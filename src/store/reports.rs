@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{request_sla, requests, sla_events};
 use crate::db::DbConnection;
-use crate::error::ApiError;
 use crate::store::access::excluded_ids;
 
 /// One triaged request's response-time facts, with the value the report
@@ -51,7 +50,7 @@ pub fn each_fact(
     group: FactGroup,
     viewer: &str,
     mut each: impl FnMut(FactRow),
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     let mut after: Option<(NaiveDateTime, String)> = None;
     loop {
         // One lower bound only: given both `from` and the piece's start,
@@ -131,7 +130,7 @@ pub fn breaches(
     viewer: &str,
     after: Option<&(NaiveDateTime, String)>,
     limit: Option<i64>,
-) -> Result<Vec<BreachRow>, ApiError> {
+) -> QueryResult<Vec<BreachRow>> {
     let mut query = sla_events::table
         .inner_join(requests::table)
         .filter(sla_events::kind.eq("breach"))
@@ -163,13 +162,11 @@ pub fn breaches(
     if let Some(limit) = limit {
         query = query.limit(limit);
     }
-    Ok(query.load(conn)?)
+    query.load(conn)
 }
 
 /// Display names of teams and users, for report labels.
-pub fn names(
-    conn: &mut DbConnection,
-) -> Result<std::collections::HashMap<String, String>, ApiError> {
+pub fn names(conn: &mut DbConnection) -> QueryResult<std::collections::HashMap<String, String>> {
     use crate::db::schema::{teams, users};
     let mut names: std::collections::HashMap<String, String> = teams::table
         .select((teams::id, teams::name))

@@ -9,7 +9,6 @@ use crate::db::schema::{
 use crate::db::{on_backend, DbConnection};
 use crate::domain::lifecycle::Status;
 use crate::domain::retention::REDACTED;
-use crate::error::ApiError;
 use crate::store::access::excluded_ids;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -155,7 +154,7 @@ pub struct TransitionRow {
 /// The next number of `year`'s reference sequence, in one statement that
 /// creates the year's counter if missing. The counter row stays locked until
 /// the transaction ends, so callers take it as late as they can.
-pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> Result<i64, ApiError> {
+pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> QueryResult<i64> {
     use crate::db::schema::reference_counters as counters;
     Ok(on_backend!(conn, |c| diesel::insert_into(counters::table)
         .values((counters::year.eq(year), counters::last_value.eq(1_i64)))
@@ -167,26 +166,26 @@ pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> Result<i64, 
 }
 
 /// Gives a submitted request its reference (see [`next_reference_number`]).
-pub fn set_reference(conn: &mut DbConnection, id: &str, reference: &str) -> Result<(), ApiError> {
+pub fn set_reference(conn: &mut DbConnection, id: &str, reference: &str) -> QueryResult<()> {
     diesel::update(requests::table.find(id))
         .set(requests::reference.eq(reference))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConnection, row: &RequestRow) -> QueryResult<()> {
     diesel::insert_into(requests::table)
         .values(row)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<RequestRow>, ApiError> {
-    Ok(requests::table
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+    requests::table
         .find(id)
         .select(RequestRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Up to `limit` finished requests, not yet redacted, that finished at or
@@ -203,7 +202,7 @@ pub fn due_for_redaction(
     cutoff: NaiveDateTime,
     resolved_cutoff: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<RequestRow>, ApiError> {
+) -> QueryResult<Vec<RequestRow>> {
     macro_rules! finished_before {
         ($status:expr, $at:ident, $cutoff:expr, $limit:expr) => {{
             let query = requests::table
@@ -242,7 +241,7 @@ pub fn due_for_redaction(
 /// `redacted_at`, unless it is redacted already: true when this call did
 /// it, so a request is redacted, and audited, once. The version moves on so
 /// copies read before go stale; `updated_at` is left for the statistics.
-pub fn redact(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+pub fn redact(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(
         requests::table
             .filter(requests::id.eq(id))
@@ -264,15 +263,15 @@ pub fn redact(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<b
     Ok(updated == 1)
 }
 
-/// Applies `changes` only if the request is still at `expected_version`;
-/// otherwise someone else changed it first (412).
+/// Applies `changes` only if the request is still at `expected_version`
+/// and returns the changed row; `None` when someone else changed it first.
 pub fn update_versioned(
     conn: &mut DbConnection,
     id: &str,
     expected_version: i32,
     changes: &RequestChanges,
     now: NaiveDateTime,
-) -> Result<RequestRow, ApiError> {
+) -> QueryResult<Option<RequestRow>> {
     let updated = diesel::update(
         requests::table
             .filter(requests::id.eq(id))
@@ -285,11 +284,9 @@ pub fn update_versioned(
     ))
     .execute(conn)?;
     if updated == 0 {
-        return Err(ApiError::PreconditionFailed(
-            "the request has changed since you read it; fetch it again and retry".into(),
-        ));
+        return Ok(None);
     }
-    find(conn, id)?.ok_or(ApiError::NotFound)
+    find(conn, id)
 }
 
 pub fn record_transition(
@@ -299,7 +296,7 @@ pub fn record_transition(
     to: &str,
     actor_id: Option<&str>,
     at: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::insert_into(request_transitions::table)
         .values((
             request_transitions::id.eq(super::new_id()),
@@ -318,7 +315,7 @@ pub fn transitions(
     request_id: &str,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<TransitionRow>, ApiError> {
+) -> QueryResult<Vec<TransitionRow>> {
     let mut query = request_transitions::table
         .filter(request_transitions::request_id.eq(request_id.to_owned()))
         .select(TransitionRow::as_select())
@@ -327,14 +324,14 @@ pub fn transitions(
     if let Some(after) = after {
         query = query.filter(request_transitions::id.gt(after.to_owned()));
     }
-    Ok(query.limit(limit).load(conn)?)
+    query.limit(limit).load(conn)
 }
 
 pub fn start_pause(
     conn: &mut DbConnection,
     request_id: &str,
     at: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::insert_into(request_pauses::table)
         .values((
             request_pauses::id.eq(super::new_id()),
@@ -345,11 +342,7 @@ pub fn start_pause(
     Ok(())
 }
 
-pub fn end_pause(
-    conn: &mut DbConnection,
-    request_id: &str,
-    at: NaiveDateTime,
-) -> Result<(), ApiError> {
+pub fn end_pause(conn: &mut DbConnection, request_id: &str, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(
         request_pauses::table
             .filter(request_pauses::request_id.eq(request_id))
@@ -394,7 +387,7 @@ pub fn list(
     filter: &RequestFilter,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<RequestRow>, ApiError> {
+) -> QueryResult<Vec<RequestRow>> {
     let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
     query = match visibility {
         Visibility::Requester(user_id) => query.filter(requests::requester_id.eq(user_id.clone())),
@@ -467,5 +460,5 @@ pub fn list(
             .order(requests::id.asc()),
         (false, None) => query.order(requests::id.asc()),
     };
-    Ok(query.limit(limit).load(conn)?)
+    query.limit(limit).load(conn)
 }

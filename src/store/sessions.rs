@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::DbConnection;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
@@ -23,7 +22,7 @@ pub fn create(
     id: &str,
     user_id: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(id),
@@ -40,7 +39,7 @@ pub fn add_refresh_token(
     token_hash: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(super::new_id()),
@@ -63,7 +62,7 @@ pub struct RefreshLookup {
 pub fn find_refresh(
     conn: &mut DbConnection,
     token_hash: &str,
-) -> Result<Option<RefreshLookup>, ApiError> {
+) -> QueryResult<Option<RefreshLookup>> {
     let found: Option<(RefreshRow, String, Option<NaiveDateTime>)> = refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash))
@@ -87,7 +86,7 @@ pub fn spend_refresh(
     conn: &mut DbConnection,
     token_id: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let updated = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(token_id))
@@ -103,7 +102,7 @@ pub fn revoke(
     session_id: &str,
     reason: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::update(
         sessions::table
             .filter(sessions::id.eq(session_id))
@@ -124,7 +123,7 @@ pub fn revoke_all_for_user_except(
     keep: Option<&str>,
     reason: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     let mut target = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
@@ -160,8 +159,8 @@ pub fn live_account(
     conn: &mut DbConnection,
     user_id: &str,
     session_id: &str,
-) -> Result<Option<LiveAccount>, ApiError> {
-    Ok(sessions::table
+) -> QueryResult<Option<LiveAccount>> {
+    sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
@@ -169,7 +168,7 @@ pub fn live_account(
         .filter(users::active.eq(true))
         .select((users::role, users::password_change_required))
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Forgets refresh tokens that expired before `now` (spent ones are kept
@@ -177,9 +176,6 @@ pub fn live_account(
 pub fn forget_expired_refresh_tokens(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-) -> Result<usize, ApiError> {
-    Ok(
-        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now)))
-            .execute(conn)?,
-    )
+) -> QueryResult<usize> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now))).execute(conn)
 }

@@ -8,7 +8,6 @@ use crate::db::schema::{
     messages, request_sla, request_transitions, requests, rota_shifts, sla_events,
 };
 use crate::db::{on_backend, DbConnection};
-use crate::error::ApiError;
 
 /// Stands for "no running deadline" in `requests.due_at`, so the column
 /// sorts and indexes alike on both backends (see the migration).
@@ -73,17 +72,17 @@ pub struct ShiftRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConnection, request_id: &str) -> Result<Option<SlaRow>, ApiError> {
-    Ok(request_sla::table
+pub fn find(conn: &mut DbConnection, request_id: &str) -> QueryResult<Option<SlaRow>> {
+    request_sla::table
         .find(request_id)
         .select(SlaRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Writes a request's facts, whether or not a row exists yet; two monitors
 /// writing at once both succeed.
-pub fn save(conn: &mut DbConnection, row: &SlaRow) -> Result<(), ApiError> {
+pub fn save(conn: &mut DbConnection, row: &SlaRow) -> QueryResult<()> {
     on_backend!(conn, |c| diesel::insert_into(request_sla::table)
         .values(row)
         .on_conflict(request_sla::request_id)
@@ -97,7 +96,7 @@ pub fn save(conn: &mut DbConnection, row: &SlaRow) -> Result<(), ApiError> {
 pub fn states(
     conn: &mut DbConnection,
     request_ids: &[&str],
-) -> Result<std::collections::HashMap<String, String>, ApiError> {
+) -> QueryResult<std::collections::HashMap<String, String>> {
     Ok(request_sla::table
         .filter(request_sla::request_id.eq_any(request_ids))
         .select((request_sla::request_id, request_sla::state))
@@ -112,7 +111,7 @@ pub fn set_due_at(
     conn: &mut DbConnection,
     request_id: &str,
     due: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::update(requests::table.find(request_id))
         .filter(requests::due_at.ne(due))
         .set(requests::due_at.eq(due))
@@ -127,7 +126,7 @@ pub fn acknowledge(
     request_id: &str,
     user_id: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let updated = diesel::update(request_sla::table.find(request_id))
         .filter(request_sla::acknowledged_at.is_null())
         .set((
@@ -140,7 +139,7 @@ pub fn acknowledge(
 
 /// Records an event unless the same point of the same clock was recorded
 /// before; `true` when this call recorded it.
-pub fn record_event(conn: &mut DbConnection, event: &EventRow) -> Result<bool, ApiError> {
+pub fn record_event(conn: &mut DbConnection, event: &EventRow) -> QueryResult<bool> {
     let inserted = on_backend!(conn, |c| diesel::insert_into(sla_events::table)
         .values(event)
         .on_conflict_do_nothing()
@@ -148,12 +147,12 @@ pub fn record_event(conn: &mut DbConnection, event: &EventRow) -> Result<bool, A
     Ok(inserted == 1)
 }
 
-pub fn events_of(conn: &mut DbConnection, request_id: &str) -> Result<Vec<EventRow>, ApiError> {
-    Ok(sla_events::table
+pub fn events_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<EventRow>> {
+    sla_events::table
         .filter(sla_events::request_id.eq(request_id))
         .order((sla_events::crossed_at.asc(), sla_events::id.asc()))
         .select(EventRow::as_select())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Requests with a warning point or deadline due by `now`.
@@ -161,21 +160,21 @@ pub fn due_for_check(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<String>, ApiError> {
-    Ok(request_sla::table
+) -> QueryResult<Vec<String>> {
+    request_sla::table
         .filter(request_sla::next_check_at.le(now))
         .order(request_sla::next_check_at.asc())
         .select(request_sla::request_id)
         .limit(limit)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// A request's status changes in order: `(from, to, at)`.
 pub fn transitions(
     conn: &mut DbConnection,
     request_id: &str,
-) -> Result<Vec<(String, String, NaiveDateTime)>, ApiError> {
-    Ok(request_transitions::table
+) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+    request_transitions::table
         .filter(request_transitions::request_id.eq(request_id))
         .order((request_transitions::at.asc(), request_transitions::id.asc()))
         .select((
@@ -183,7 +182,7 @@ pub fn transitions(
             request_transitions::to_status,
             request_transitions::at,
         ))
-        .load(conn)?)
+        .load(conn)
 }
 
 /// A request's replies in order: `(from the requester, at, message id)`.
@@ -191,7 +190,7 @@ pub fn replies(
     conn: &mut DbConnection,
     request_id: &str,
     requester_id: &str,
-) -> Result<Vec<(bool, NaiveDateTime, String)>, ApiError> {
+) -> QueryResult<Vec<(bool, NaiveDateTime, String)>> {
     let rows: Vec<(String, NaiveDateTime, String)> = messages::table
         .filter(messages::request_id.eq(request_id))
         .filter(messages::kind.eq("reply"))
@@ -204,22 +203,22 @@ pub fn replies(
         .collect())
 }
 
-pub fn insert_shift(conn: &mut DbConnection, shift: &ShiftRow) -> Result<(), ApiError> {
+pub fn insert_shift(conn: &mut DbConnection, shift: &ShiftRow) -> QueryResult<()> {
     diesel::insert_into(rota_shifts::table)
         .values(shift)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find_shift(conn: &mut DbConnection, id: &str) -> Result<Option<ShiftRow>, ApiError> {
-    Ok(rota_shifts::table
+pub fn find_shift(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ShiftRow>> {
+    rota_shifts::table
         .find(id)
         .select(ShiftRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
-pub fn delete_shift(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
+pub fn delete_shift(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::delete(rota_shifts::table.find(id)).execute(conn)?;
     Ok(())
 }
@@ -231,7 +230,7 @@ pub fn shifts(
     to: NaiveDateTime,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<Vec<ShiftRow>, ApiError> {
+) -> QueryResult<Vec<ShiftRow>> {
     let mut query = rota_shifts::table
         .filter(rota_shifts::ends_at.gt(from))
         .filter(rota_shifts::starts_at.lt(to))
@@ -244,10 +243,10 @@ pub fn shifts(
                 .and(rota_shifts::id.gt(id.clone()))),
         );
     }
-    Ok(query
+    query
         .order((rota_shifts::starts_at.asc(), rota_shifts::id.asc()))
         .limit(limit)
-        .load(conn)?)
+        .load(conn)
 }
 
 /// Whether `user_id` holds one of `duties` at `at`.
@@ -256,7 +255,7 @@ pub fn on_duty(
     user_id: &str,
     duties: &[&str],
     at: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let count: i64 = rota_shifts::table
         .filter(rota_shifts::user_id.eq(user_id))
         .filter(rota_shifts::duty.eq_any(duties))

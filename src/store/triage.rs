@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use crate::db::schema::{safety_events, triage_decisions};
 use crate::db::DbConnection;
 use crate::domain::retention::REDACTED;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = triage_decisions)]
@@ -23,7 +22,7 @@ pub struct DecisionRow {
     pub decided_at: NaiveDateTime,
 }
 
-pub fn record(conn: &mut DbConnection, row: &DecisionRow) -> Result<(), ApiError> {
+pub fn record(conn: &mut DbConnection, row: &DecisionRow) -> QueryResult<()> {
     diesel::insert_into(triage_decisions::table)
         .values(row)
         .execute(conn)?;
@@ -33,7 +32,7 @@ pub fn record(conn: &mut DbConnection, row: &DecisionRow) -> Result<(), ApiError
 /// Replaces the reasons of a request's triage decisions (retention): a
 /// coordinator's reason is free text, and a rule's may quote a keyword the
 /// request mentioned. The rule, priority, team and skill stay.
-pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> Result<(), ApiError> {
+pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> QueryResult<()> {
     diesel::update(triage_decisions::table.filter(triage_decisions::request_id.eq(request_id)))
         .set(triage_decisions::reason.eq(REDACTED))
         .execute(conn)?;
@@ -41,16 +40,16 @@ pub fn redact_reasons(conn: &mut DbConnection, request_id: &str) -> Result<(), A
 }
 
 /// The decisions on a request, oldest first.
-pub fn history(conn: &mut DbConnection, request_id: &str) -> Result<Vec<DecisionRow>, ApiError> {
-    Ok(triage_decisions::table
+pub fn history(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<DecisionRow>> {
+    triage_decisions::table
         .filter(triage_decisions::request_id.eq(request_id))
         .select(DecisionRow::as_select())
         .order(triage_decisions::id.asc())
-        .load(conn)?)
+        .load(conn)
 }
 
 /// The skill the latest decision asked for, to re-run auto-assignment.
-pub fn needed_skill(conn: &mut DbConnection, request_id: &str) -> Result<Option<String>, ApiError> {
+pub fn needed_skill(conn: &mut DbConnection, request_id: &str) -> QueryResult<Option<String>> {
     Ok(triage_decisions::table
         .filter(triage_decisions::request_id.eq(request_id))
         .order(triage_decisions::id.desc())
@@ -67,7 +66,7 @@ pub fn raise_safety_event(
     request_id: &str,
     kind: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::insert_into(safety_events::table)
         .values((
             safety_events::id.eq(super::new_id()),
@@ -82,10 +81,10 @@ pub fn raise_safety_event(
 pub fn pending_safety_events(
     conn: &mut DbConnection,
     request_id: &str,
-) -> Result<Vec<String>, ApiError> {
-    Ok(safety_events::table
+) -> QueryResult<Vec<String>> {
+    safety_events::table
         .filter(safety_events::request_id.eq(request_id))
         .filter(safety_events::handled_at.is_null())
         .select(safety_events::kind)
-        .load(conn)?)
+        .load(conn)
 }

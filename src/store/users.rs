@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use crate::db::schema::{team_members, user_skills, users};
 use crate::db::DbConnection;
 use crate::domain::accounts::{Role, Skill};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
@@ -30,9 +29,9 @@ pub struct UserRow {
 
 impl UserRow {
     /// The stored role; a value outside the CHECK constraint is a corrupt row.
-    pub fn role(&self) -> Result<Role, ApiError> {
+    pub fn role(&self) -> QueryResult<Role> {
         Role::parse(&self.role)
-            .ok_or_else(|| ApiError::internal(format!("user {} has unknown role", self.id)))
+            .ok_or_else(|| super::corrupt(format!("user {} has unknown role", self.id)))
     }
 }
 
@@ -66,28 +65,29 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &UserRow) -> Result<(), ApiError> {
+/// Inserts the user unless the email is taken; returns whether it did.
+pub fn insert(conn: &mut DbConnection, row: &UserRow) -> QueryResult<bool> {
     if find_by_email(conn, &row.email)?.is_some() {
-        return Err(ApiError::conflict("a user with this email already exists"));
+        return Ok(false);
     }
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, ApiError> {
-    Ok(users::table
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// Like [`find`], and on PostgreSQL locks the row until the transaction
 /// ends, so checks and changes of one person's load run one at a time; on
 /// SQLite the single writer already runs write transactions one at a time.
-pub fn find_locked(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, ApiError> {
+pub fn find_locked(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
     match conn {
         DbConnection::Postgresql(c) => Ok(users::table
             .find(id)
@@ -99,18 +99,15 @@ pub fn find_locked(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>,
     }
 }
 
-pub fn find_by_email(
-    conn: &mut DbConnection,
-    email_key: &str,
-) -> Result<Option<UserRow>, ApiError> {
-    Ok(users::table
+pub fn find_by_email(conn: &mut DbConnection, email_key: &str) -> QueryResult<Option<UserRow>> {
+    users::table
         .filter(users::email.eq(email_key))
         .select(UserRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
-pub fn load_record(conn: &mut DbConnection, id: &str) -> Result<Option<UserRecord>, ApiError> {
+pub fn load_record(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRecord>> {
     let Some(row) = find(conn, id)? else {
         return Ok(None);
     };
@@ -118,10 +115,7 @@ pub fn load_record(conn: &mut DbConnection, id: &str) -> Result<Option<UserRecor
 }
 
 /// Attaches skills and team memberships to rows, two queries for any number of users.
-pub fn with_profiles(
-    conn: &mut DbConnection,
-    rows: Vec<UserRow>,
-) -> Result<Vec<UserRecord>, ApiError> {
+pub fn with_profiles(conn: &mut DbConnection, rows: Vec<UserRow>) -> QueryResult<Vec<UserRecord>> {
     let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
     let mut skills: HashMap<String, Vec<Skill>> = HashMap::new();
     let skill_rows: Vec<(String, String)> = user_skills::table
@@ -130,7 +124,7 @@ pub fn with_profiles(
         .load(conn)?;
     for (user_id, skill) in skill_rows {
         let skill = Skill::parse(&skill)
-            .ok_or_else(|| ApiError::internal(format!("unknown skill stored for {user_id}")))?;
+            .ok_or_else(|| super::corrupt(format!("unknown skill stored for {user_id}")))?;
         skills.entry(user_id).or_default().push(skill);
     }
     let mut teams: HashMap<String, Vec<String>> = HashMap::new();
@@ -162,7 +156,7 @@ pub fn list(
     filter: &UserFilter,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<UserRow>, ApiError> {
+) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table
         .select(UserRow::as_select())
         .order(users::id.asc())
@@ -182,24 +176,20 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(users::id.gt(after.to_owned()));
     }
-    Ok(query.limit(limit).load(conn)?)
+    query.limit(limit).load(conn)
 }
 
-pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> Result<(), ApiError> {
+pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> QueryResult<()> {
     let updated = diesel::update(users::table.find(id))
         .set(changes)
         .execute(conn)?;
     if updated == 0 {
-        return Err(ApiError::NotFound);
+        return Err(diesel::result::Error::NotFound);
     }
     Ok(())
 }
 
-pub fn replace_skills(
-    conn: &mut DbConnection,
-    user_id: &str,
-    skills: &[Skill],
-) -> Result<(), ApiError> {
+pub fn replace_skills(conn: &mut DbConnection, user_id: &str, skills: &[Skill]) -> QueryResult<()> {
     diesel::delete(user_skills::table.filter(user_skills::user_id.eq(user_id))).execute(conn)?;
     for skill in skills {
         diesel::insert_into(user_skills::table)
@@ -216,7 +206,7 @@ pub fn replace_teams(
     conn: &mut DbConnection,
     user_id: &str,
     team_ids: &[String],
-) -> Result<(), ApiError> {
+) -> QueryResult<()> {
     diesel::delete(team_members::table.filter(team_members::user_id.eq(user_id))).execute(conn)?;
     for team_id in team_ids {
         diesel::insert_into(team_members::table)
@@ -229,10 +219,10 @@ pub fn replace_teams(
     Ok(())
 }
 
-pub fn count_active_admins(conn: &mut DbConnection) -> Result<i64, ApiError> {
-    Ok(users::table
+pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table
         .filter(users::role.eq(Role::Admin.as_str()))
         .filter(users::active.eq(true))
         .count()
-        .get_result(conn)?)
+        .get_result(conn)
 }

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{api_clients, client_requests, webhook_deliveries, webhooks};
 use crate::db::DbConnection;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhooks)]
@@ -52,7 +51,7 @@ pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 pub const DEAD: &str = "dead";
 
-pub fn insert(conn: &mut DbConnection, row: &WebhookRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConnection, row: &WebhookRow) -> QueryResult<()> {
     diesel::insert_into(webhooks::table)
         .values(row)
         .execute(conn)?;
@@ -60,18 +59,14 @@ pub fn insert(conn: &mut DbConnection, row: &WebhookRow) -> Result<(), ApiError>
 }
 
 /// One of the client's live webhooks.
-pub fn find(
-    conn: &mut DbConnection,
-    client_id: &str,
-    id: &str,
-) -> Result<Option<WebhookRow>, ApiError> {
-    Ok(webhooks::table
+pub fn find(conn: &mut DbConnection, client_id: &str, id: &str) -> QueryResult<Option<WebhookRow>> {
+    webhooks::table
         .filter(webhooks::id.eq(id))
         .filter(webhooks::client_id.eq(client_id))
         .filter(webhooks::deleted_at.is_null())
         .select(WebhookRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// The client's live webhooks in creation order, after the cursor.
@@ -80,7 +75,7 @@ pub fn list(
     client_id: &str,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<WebhookRow>, ApiError> {
+) -> QueryResult<Vec<WebhookRow>> {
     let mut query = webhooks::table
         .filter(webhooks::client_id.eq(client_id.to_owned()))
         .filter(webhooks::deleted_at.is_null())
@@ -91,11 +86,11 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(webhooks::id.gt(after.to_owned()));
     }
-    Ok(query.load(conn)?)
+    query.load(conn)
 }
 
 /// Stops a webhook; its pending deliveries are not sent.
-pub fn delete(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn delete(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(webhooks::table.find(id))
         .set(webhooks::deleted_at.eq(now))
         .execute(conn)?;
@@ -113,8 +108,8 @@ pub fn delete(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(
 }
 
 /// The live webhooks of the live client that submitted the request.
-pub fn of_request(conn: &mut DbConnection, request_id: &str) -> Result<Vec<WebhookRow>, ApiError> {
-    Ok(webhooks::table
+pub fn of_request(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<WebhookRow>> {
+    webhooks::table
         .inner_join(client_requests::table.on(client_requests::client_id.eq(webhooks::client_id)))
         .inner_join(api_clients::table.on(api_clients::id.eq(webhooks::client_id)))
         .filter(client_requests::request_id.eq(request_id))
@@ -122,10 +117,10 @@ pub fn of_request(conn: &mut DbConnection, request_id: &str) -> Result<Vec<Webho
         .filter(webhooks::deleted_at.is_null())
         .select(WebhookRow::as_select())
         .order(webhooks::id.asc())
-        .load(conn)?)
+        .load(conn)
 }
 
-pub fn insert_delivery(conn: &mut DbConnection, row: &DeliveryRow) -> Result<(), ApiError> {
+pub fn insert_delivery(conn: &mut DbConnection, row: &DeliveryRow) -> QueryResult<()> {
     diesel::insert_into(webhook_deliveries::table)
         .values(row)
         .execute(conn)?;
@@ -136,13 +131,13 @@ pub fn find_delivery(
     conn: &mut DbConnection,
     webhook_id: &str,
     id: &str,
-) -> Result<Option<DeliveryRow>, ApiError> {
-    Ok(webhook_deliveries::table
+) -> QueryResult<Option<DeliveryRow>> {
+    webhook_deliveries::table
         .filter(webhook_deliveries::id.eq(id))
         .filter(webhook_deliveries::webhook_id.eq(webhook_id))
         .select(DeliveryRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// A webhook's deliveries, newest first, before the cursor.
@@ -151,7 +146,7 @@ pub fn deliveries(
     webhook_id: &str,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<DeliveryRow>, ApiError> {
+) -> QueryResult<Vec<DeliveryRow>> {
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(webhook_id.to_owned()))
         .select(DeliveryRow::as_select())
@@ -161,7 +156,7 @@ pub fn deliveries(
     if let Some(before) = before {
         query = query.filter(webhook_deliveries::id.lt(before.to_owned()));
     }
-    Ok(query.load(conn)?)
+    query.load(conn)
 }
 
 /// Leases due deliveries (see [`super::claim_due`]).
@@ -171,7 +166,7 @@ pub fn claim(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<DeliveryRow>, ApiError> {
+) -> QueryResult<Vec<DeliveryRow>> {
     Ok(super::claim_due!(
         conn,
         webhook_deliveries,
@@ -185,13 +180,13 @@ pub fn claim(
 }
 
 /// The webhook a leased delivery goes to, unless it was deleted.
-pub fn live_webhook(conn: &mut DbConnection, id: &str) -> Result<Option<WebhookRow>, ApiError> {
-    Ok(webhooks::table
+pub fn live_webhook(conn: &mut DbConnection, id: &str) -> QueryResult<Option<WebhookRow>> {
+    webhooks::table
         .filter(webhooks::id.eq(id))
         .filter(webhooks::deleted_at.is_null())
         .select(WebhookRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()
 }
 
 /// What one attempt leaves on a delivery.
@@ -210,7 +205,7 @@ pub fn finish(
     id: &str,
     worker: &str,
     attempt: &Attempt,
-) -> Result<bool, ApiError> {
+) -> QueryResult<bool> {
     let updated = diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(id))
@@ -230,6 +225,6 @@ pub fn finish(
 }
 
 /// Deliveries by status, and when the oldest pending one was written.
-pub fn backlog(conn: &mut DbConnection) -> Result<super::outbox::Backlog, ApiError> {
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<super::outbox::Backlog> {
     Ok(super::backlog!(conn, webhook_deliveries, PENDING))
 }

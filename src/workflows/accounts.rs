@@ -121,7 +121,9 @@ pub fn create(
         updated_at: now,
         password_change_required: account.password_change_required,
     };
-    store::users::insert(conn, &row)?;
+    if !store::users::insert(conn, &row)? {
+        return Err(ApiError::conflict("a user with this email already exists"));
+    }
     store::users::replace_skills(conn, &row.id, &dedup(&account.skills))?;
     store::users::replace_teams(conn, &row.id, &team_ids)?;
     store::users::load_record(conn, &row.id)?.ok_or(ApiError::NotFound)
@@ -267,5 +269,11 @@ pub fn set_password_hash(
             ..Default::default()
         },
     )?;
-    store::sessions::revoke_all_for_user_except(conn, id, keep_session, "password changed", now)
+    Ok(store::sessions::revoke_all_for_user_except(
+        conn,
+        id,
+        keep_session,
+        "password changed",
+        now,
+    )?)
 }

@@ -209,7 +209,7 @@ impl AuditWriter {
                 .db
                 .write(move |conn| {
                     crate::store::audit::insert(conn, &rows)?;
-                    crate::store::audit::insert_shown(conn, &shown)
+                    Ok(crate::store::audit::insert_shown(conn, &shown)?)
                 })
                 .await;
             if let Err(error) = &result {

@@ -158,6 +158,14 @@ fn effects(row: &RequestRow, action: Action, now: NaiveDateTime, changes: &mut R
     }
 }
 
+/// The answer when someone else changed the request between reading and
+/// writing it.
+pub(super) fn changed_since() -> ApiError {
+    ApiError::PreconditionFailed(
+        "the request has changed since you read it; fetch it again and retry".into(),
+    )
+}
+
 /// Applies a lifecycle action with its extra field changes, recording the
 /// transition, pauses and the audit row.
 pub(super) fn apply_action(
@@ -174,7 +182,8 @@ pub(super) fn apply_action(
         next_status(from, action).map_err(|refused| ApiError::conflict(refused.to_string()))?;
     effects(row, action, now, &mut changes);
     changes.status = Some(to.as_str().to_owned());
-    let updated = store::requests::update_versioned(conn, &row.id, row.version, &changes, now)?;
+    let updated = store::requests::update_versioned(conn, &row.id, row.version, &changes, now)?
+        .ok_or_else(changed_since)?;
     if action == Action::RequestInformation {
         store::requests::start_pause(conn, &row.id, now)?;
     } else if row.paused_at.is_some() && changes.paused_at == Some(None) {

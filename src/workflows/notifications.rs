@@ -88,7 +88,7 @@ fn on_duty_or_all_coordinators(
     let names: Vec<&str> = duties.iter().map(|d| d.as_str()).collect();
     let on_duty = store::outbox::on_duty_ids(conn, &names, now)?;
     if on_duty.is_empty() {
-        store::outbox::coordinator_ids(conn, None)
+        Ok(store::outbox::coordinator_ids(conn, None)?)
     } else {
         Ok(on_duty)
     }
@@ -101,7 +101,10 @@ fn holder_or_team_coordinators(
 ) -> Result<Vec<String>, ApiError> {
     match &row.assignee_id {
         Some(assignee) => Ok(vec![assignee.clone()]),
-        None => store::outbox::coordinator_ids(conn, row.team_id.as_deref()),
+        None => Ok(store::outbox::coordinator_ids(
+            conn,
+            row.team_id.as_deref(),
+        )?),
     }
 }
 

@@ -24,7 +24,8 @@ use crate::store::requests::{NewRequest, RequestChanges, RequestRow};
 use crate::store::{self, access::GrantRow};
 use crate::workflows::audit_trail::Audited;
 use crate::workflows::lifecycle::{
-    apply_action, check_version, facts_of, load_for_action, load_visible, parse_status, Actor, Seen,
+    apply_action, changed_since, check_version, facts_of, load_for_action, load_visible,
+    parse_status, Actor, Seen,
 };
 
 /// Loads a request to show it (`what`: e.g. `request.read`); a staff read
@@ -510,7 +511,8 @@ pub fn edit(
         let reader = seen.reader(actor);
         return Ok(Audited::read(seen, &reader, "request.read", id, now));
     }
-    let updated = store::requests::update_versioned(conn, id, row.version, &changes, now)?;
+    let updated = store::requests::update_versioned(conn, id, row.version, &changes, now)?
+        .ok_or_else(changed_since)?;
     let recorded = store::audit::append(
         conn,
         Some(&actor.user_id),
@@ -569,7 +571,8 @@ pub fn post_message(
                     first_response_at: Some(Some(now)),
                     ..Default::default()
                 };
-                row = store::requests::update_versioned(conn, id, row.version, &changes, now)?;
+                row = store::requests::update_versioned(conn, id, row.version, &changes, now)?
+                    .ok_or_else(changed_since)?;
             }
         }
         Access::None => return Err(ApiError::NotFound),
@@ -702,7 +705,8 @@ pub fn exclude(
     }
     // Touch the request's version, so an assignment racing this exclusion
     // fails its version check instead of handing the request to them.
-    store::requests::update_versioned(conn, id, seen.row.version, &RequestChanges::default(), now)?;
+    store::requests::update_versioned(conn, id, seen.row.version, &RequestChanges::default(), now)?
+        .ok_or_else(changed_since)?;
     if store::access::exclude(conn, id, user_id, &actor.user_id, now)? {
         store::audit::append(
             conn,

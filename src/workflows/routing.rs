@@ -37,7 +37,7 @@ pub fn record_decision(
     actor_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    store::triage::record(
+    Ok(store::triage::record(
         conn,
         &DecisionRow {
             id: store::new_id(),
@@ -50,7 +50,7 @@ pub fn record_decision(
             actor_id: actor_id.map(str::to_owned),
             decided_at: now,
         },
-    )
+    )?)
 }
 
 /// Triages a just-submitted request by the rules. A rule naming a missing

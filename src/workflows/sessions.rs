@@ -48,7 +48,7 @@ impl Attempt {
                         retry_after_seconds,
                     });
                 }
-                store::login_attempts::reserve(conn, &key, &address, now)
+                Ok(store::login_attempts::reserve(conn, &key, &address, now)?)
             })
             .await?;
         Ok(Attempt { id })
@@ -57,7 +57,7 @@ impl Attempt {
     /// The secret was right: the attempt no longer counts, nor do the
     /// account's failures before it. Runs in the caller's transaction.
     pub fn succeeded(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
-        store::login_attempts::mark_succeeded(conn, &self.id)
+        Ok(store::login_attempts::mark_succeeded(conn, &self.id)?)
     }
 }
 

@@ -467,7 +467,13 @@ async fn a_worker_that_dies_mid_send_leaves_its_emails_to_another_after_the_leas
     let lease = Duration::seconds(unit.app.settings.email.lease_seconds);
     let leased = db
         .write(move |conn| {
-            nru_helpdesk::store::outbox::claim(conn, "crashed-worker", now, now + lease, 100)
+            Ok(nru_helpdesk::store::outbox::claim(
+                conn,
+                "crashed-worker",
+                now,
+                now + lease,
+                100,
+            )?)
         })
         .await
         .unwrap();

@@ -204,7 +204,7 @@ impl Mailer {
         };
         let off = self
             .db
-            .read(move |conn| store::outbox::switched_off(conn, &recipient))
+            .read(move |conn| Ok(store::outbox::switched_off(conn, &recipient)?))
             .await?;
         Ok(off.iter().any(|e| e == event.as_str()))
     }
@@ -272,7 +272,7 @@ impl Mailer {
         let worker = self.worker.clone();
         self.db
             .write(move |conn| {
-                store::outbox::finish(
+                Ok(store::outbox::finish(
                     conn,
                     &email.id,
                     &worker,
@@ -280,7 +280,7 @@ impl Mailer {
                     outcome.next_attempt_at,
                     outcome.error.as_deref(),
                     outcome.sent_at,
-                )
+                )?)
             })
             .await?;
         Ok(())
@@ -322,7 +322,15 @@ impl Outbox for Mailer {
         let lease_until = now + Duration::seconds(self.settings.lease_seconds);
         let (worker, limit) = (self.worker.clone(), self.settings.batch_size);
         self.db
-            .write(move |conn| store::outbox::claim(conn, &worker, now, lease_until, limit))
+            .write(move |conn| {
+                Ok(store::outbox::claim(
+                    conn,
+                    &worker,
+                    now,
+                    lease_until,
+                    limit,
+                )?)
+            })
             .await
     }
 
