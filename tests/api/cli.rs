@@ -1,50 +1,12 @@
 //! The binary's commands, run as a newcomer or an operator would.
 
-use std::io::Write;
-
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-
-pub(crate) fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .env("APP__DATABASE__URL", url)
-        .env("APP__BOOTSTRAP__ADMIN_EMAIL", "first-admin@test.local")
-        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "")
-        .env("APP__LOG__LEVEL", "warn")
-        .envs(CHEAP_PASSWORD_HASHES)
-        .env_remove("APP_ENV")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("binary finishes")
-}
-
-pub(crate) fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::world::submission;
 
 /// The value after `label` on the first line that has it.
 fn value_after(text: &str, label: &str) -> String {
@@ -425,11 +387,7 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
         .user_of_role(&app.admin_token().await, "practitioner", "new@police.test")
         .await;
     let created = app
-        .post(
-            "/api/v1/requests",
-            Some(&practitioner),
-            crate::requests::submission(),
-        )
+        .post("/api/v1/requests", Some(&practitioner), submission())
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert!(
@@ -447,7 +405,7 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
         .iter()
         .map(|r| r["title"].as_str().unwrap())
         .collect();
-    let submitted = crate::requests::submission();
+    let submitted = submission();
     let expected: std::collections::HashSet<&str> =
         ["Synthetic request", submitted["title"].as_str().unwrap()].into();
     assert_eq!(
@@ -474,11 +432,7 @@ async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
         .user_of_role(&admin, "practitioner", "pat@police.test")
         .await;
     let created = app
-        .post(
-            "/api/v1/requests",
-            Some(&practitioner),
-            crate::requests::submission(),
-        )
+        .post("/api/v1/requests", Some(&practitioner), submission())
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
@@ -500,11 +454,7 @@ async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
         assert!(stdout(&backup).starts_with("backed up to"));
     }
     let later = app
-        .post(
-            "/api/v1/requests",
-            Some(&practitioner),
-            crate::requests::submission(),
-        )
+        .post("/api/v1/requests", Some(&practitioner), submission())
         .await;
     assert_eq!(later.status, StatusCode::CREATED);
     if !postgres {

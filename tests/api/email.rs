@@ -5,37 +5,22 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use nru_helpdesk::clock::Clock;
-use nru_helpdesk::config::{EmailTransport, Settings, SmtpSecurity};
+use nru_helpdesk::config::{EmailTransport, SmtpSecurity};
 use nru_helpdesk::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::requests::{submission, unit_on, Unit};
 use crate::smtp::{Received, SmtpServer};
+use crate::world::{monday_1500, send_to, submission, unit_on, year, Unit};
 
 /// Words put in every free-text field; no email may contain any of them.
 const CASE_WORDS: [&str; 4] = ["Zanzibarite", "Quixotrel", "Plumbagoid", "Vortexian"];
 
-pub(crate) fn send_to(settings: &mut Settings, smtp: &SmtpServer) {
-    settings.email.transport = EmailTransport::Smtp;
-    settings.email.smtp.host = "127.0.0.1".into();
-    settings.email.smtp.port = smtp.port;
-    settings.email.smtp.security = SmtpSecurity::None;
-    settings.email.smtp.timeout_seconds = 5;
-    settings.email.web_base_url = "https://helpdesk.test".into();
-    settings.sla.policies_file = fixture("sla-walk.toml");
-    settings.sla.monitor_interval_seconds = 24 * 3600;
-}
-
 async fn mail_unit(smtp: &SmtpServer) -> Unit {
-    let monday = NaiveDate::from_ymd_opt(2026, 11, 30)
-        .unwrap()
-        .and_hms_opt(15, 0, 0)
-        .unwrap();
-    let app = spawn_app_at(monday, |s| send_to(s, smtp)).await;
+    let app = spawn_app_at(monday_1500(), |s| send_to(s, smtp)).await;
     unit_on(app).await
 }
 
@@ -56,18 +41,6 @@ impl Unit {
     async fn email_of(&self, token: &str) -> String {
         let me = self.app.get("/api/v1/me", Some(token)).await;
         me.body["email"].as_str().unwrap().to_owned()
-    }
-
-    pub(crate) async fn outbox(&self, status: &str) -> Vec<Value> {
-        let reply = self
-            .app
-            .get(
-                &format!("/api/v1/admin/outbox?status={status}&limit=100"),
-                Some(&self.admin),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"].as_array().unwrap().clone()
     }
 }
 
@@ -281,11 +254,7 @@ async fn mail_sent_while_the_server_is_down_arrives_once_when_it_is_back() {
 #[tokio::test]
 async fn after_the_last_attempt_an_email_is_dead_until_an_admin_retries_it() {
     let mut smtp = SmtpServer::start();
-    let monday = NaiveDate::from_ymd_opt(2026, 11, 30)
-        .unwrap()
-        .and_hms_opt(15, 0, 0)
-        .unwrap();
-    let app = spawn_app_at(monday, |s| {
+    let app = spawn_app_at(monday_1500(), |s| {
         send_to(s, &smtp);
         s.email.max_attempts = 2;
     })
@@ -561,7 +530,7 @@ async fn a_request_assigned_on_submission_carries_its_reference_in_every_email_a
     assert_eq!(created.body["assignee_id"], json!(unit.specialist_id));
     let id = created.body["id"].as_str().unwrap().to_owned();
     let reference = created.body["reference"].as_str().unwrap().to_owned();
-    assert_eq!(reference, format!("NRU-{}-000001", crate::requests::year()));
+    assert_eq!(reference, format!("NRU-{}-000001", year()));
 
     assert_eq!(unit.deliver().await, 2);
     let mut events: Vec<(String, String)> = smtp

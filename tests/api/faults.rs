@@ -12,8 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::requests::submission;
 use crate::smtp::SmtpServer;
+use crate::world::submission;
 
 /// Signs in the admin and makes a practitioner; returns both tokens.
 async fn admin_and_practitioner(server: &ServerProcess) -> (String, String) {

@@ -2,7 +2,9 @@
 //! or a fresh PostgreSQL database when TEST_DATABASE_URL is set) and talks to
 //! it over HTTP.
 
+use std::io::Write;
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 use chrono::NaiveDateTime;
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -294,6 +296,46 @@ pub async fn serve_binary(
     panic!("server did not become ready");
 }
 
+/// Runs one of the binary's commands (`args`) against the database at
+/// `url`, with `stdin` fed in, as an operator would; returns its output.
+pub fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .env("APP__DATABASE__URL", url)
+        .env("APP__BOOTSTRAP__ADMIN_EMAIL", "first-admin@test.local")
+        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "")
+        .env("APP__LOG__LEVEL", "warn")
+        .envs(CHEAP_PASSWORD_HASHES)
+        .env_remove("APP_ENV")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("binary finishes")
+}
+
+/// The command's stdout, asserting it succeeded.
+pub fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The service as its own process (`serve_binary`), stopped when dropped.
 pub struct ServerProcess {
     pub base: String,
@@ -434,43 +476,6 @@ impl TestApp {
 
     pub async fn admin_token(&self) -> String {
         self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.0
-    }
-
-    /// Creates a user through the API as admin; returns its JSON.
-    pub async fn create_user(&self, admin: &str, body: Value) -> Value {
-        let reply = self.post("/api/v1/users", Some(admin), body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create user: {}",
-            reply.body
-        );
-        reply.body
-    }
-
-    pub async fn create_team(&self, admin: &str, name: &str) -> String {
-        let reply = self
-            .post("/api/v1/teams", Some(admin), json!({"name": name}))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create team: {}",
-            reply.body
-        );
-        reply.body["id"].as_str().expect("team id").to_owned()
-    }
-
-    /// A signed-in user of `role` with a valid profile; returns (id, access token).
-    pub async fn user_of_role(&self, admin: &str, role: &str, email: &str) -> (String, String) {
-        let mut body = json!({"email": email, "display_name": format!("Test {role}"), "role": role, "password": PASSWORD});
-        if role == "practitioner" {
-            body["organisation"] = json!("health");
-            body["region"] = json!("wales");
-        }
-        let user = self.create_user(admin, body).await;
-        let (token, _) = self.sign_in(email, PASSWORD).await;
-        (user["id"].as_str().expect("id").to_owned(), token)
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::receiver::{Received, Receiver};
-use crate::requests::{submission, unit_on, Unit};
+use crate::world::{submission, unit_on, Unit};
 
 /// Words put in every free-text field; no webhook may carry any of them.
 const CASE_WORDS: [&str; 3] = ["Zanzibarite", "Quixotrel", "Plumbagoid"];
@@ -46,59 +46,6 @@ fn case_submission(on_behalf_of: &str) -> Value {
 }
 
 impl TestApp {
-    /// A new API client; returns (id, secret).
-    pub(crate) async fn api_client(
-        &self,
-        admin: &str,
-        organisation: &str,
-        scopes: &[&str],
-    ) -> (String, String) {
-        let reply = self
-            .post(
-                "/api/v1/admin/api-clients",
-                Some(admin),
-                json!({"name": format!("{organisation} case system"), "organisation": organisation, "scopes": scopes}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        assert_eq!(reply.header("cache-control"), Some("no-store"));
-        (
-            reply.body["client"]["id"].as_str().unwrap().to_owned(),
-            reply.body["client_secret"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    async fn token_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
-        let mut request = self
-            .client
-            .post(format!("{}/api/v1/auth/token", self.address))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(form)
-                    .finish(),
-            );
-        if let Some((id, secret)) = basic {
-            request = request.basic_auth(id, Some(secret));
-        }
-        read(request.send().await.unwrap()).await
-    }
-
-    pub(crate) async fn client_token(&self, id: &str, secret: &str) -> String {
-        let reply = self
-            .token_form(
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id),
-                    ("client_secret", secret),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["access_token"].as_str().unwrap().to_owned()
-    }
-
     async fn practitioner_of(&self, admin: &str, email: &str, organisation: &str) -> String {
         self.create_user(
             admin,

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use nru_helpdesk::db::schema::users;
 use nru_helpdesk::db::Db;
@@ -16,11 +15,9 @@ use nru_helpdesk::store::outbox::{EmailRow, PENDING};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::cli::run;
-use crate::email::send_to;
 use crate::helpers::*;
-use crate::requests::{submission, unit_on, Unit};
 use crate::smtp::{Received, SmtpServer};
+use crate::world::{monday_1500, send_to, submission, unit_on, Unit};
 
 const POISON: &str = "Eve\r\nBcc: attacker@evil.example";
 
@@ -29,11 +26,7 @@ async fn unit_mailing_to(
     smtp: &SmtpServer,
     customise: impl FnOnce(&mut nru_helpdesk::config::Settings),
 ) -> Unit {
-    let monday = NaiveDate::from_ymd_opt(2026, 11, 30)
-        .unwrap()
-        .and_hms_opt(15, 0, 0)
-        .unwrap();
-    let app = spawn_app_at(monday, |s| {
+    let app = spawn_app_at(monday_1500(), |s| {
         send_to(s, smtp);
         s.email.worker_interval_seconds = 1;
         customise(s);

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::requests::submission;
+use crate::world::submission;
 
 const PROBLEM_TYPE: &str = "/problems/password-change-required";
 const NEW_PASSWORD: &str = "a-password-of-my-own";

@@ -9,8 +9,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::requests::submission;
 use crate::smtp::SmtpServer;
+use crate::world::submission;
 
 const REQUESTS: usize = 20;
 

@@ -4,164 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-/// A unit with one team, a specialist in it, one outside it, a coordinator
-/// and two practitioners.
-pub struct Unit {
-    pub app: TestApp,
-    pub admin: String,
-    pub team: String,
-    pub specialist_id: String,
-    pub specialist: String,
-    pub outsider_id: String,
-    pub outsider: String,
-    pub coordinator_id: String,
-    pub coordinator: String,
-    pub practitioner_id: String,
-    pub practitioner: String,
-    pub other_practitioner: String,
-}
-
-pub async fn unit() -> Unit {
-    unit_on(spawn_app().await).await
-}
-
-/// The same unit, served by `app`.
-pub async fn unit_on(app: TestApp) -> Unit {
-    let admin = app.admin_token().await;
-    let team = app.create_team(&admin, "Crime and justice").await;
-    let other_team = app.create_team(&admin, "Health").await;
-    let mut staff = Vec::new();
-    for (email, role, team_id) in [
-        ("sam@unit.test", "specialist", &team),
-        ("ash@unit.test", "specialist", &other_team),
-        ("cat@unit.test", "coordinator", &team),
-    ] {
-        let user = app
-            .create_user(
-                &admin,
-                json!({"email": email, "display_name": email, "role": role, "password": PASSWORD,
-                       "team_ids": [team_id], "available": true}),
-            )
-            .await;
-        let (token, _) = app.sign_in(email, PASSWORD).await;
-        staff.push((user["id"].as_str().unwrap().to_owned(), token));
-    }
-    let (practitioner_id, practitioner) = app
-        .user_of_role(&admin, "practitioner", "pat@police.test")
-        .await;
-    let (_, other_practitioner) = app
-        .user_of_role(&admin, "practitioner", "kim@school.test")
-        .await;
-    let mut staff = staff.into_iter();
-    let (specialist_id, specialist) = staff.next().unwrap();
-    let (outsider_id, outsider) = staff.next().unwrap();
-    let (coordinator_id, coordinator) = staff.next().unwrap();
-    Unit {
-        app,
-        admin,
-        team,
-        specialist_id,
-        specialist,
-        outsider_id,
-        outsider,
-        coordinator_id,
-        coordinator,
-        practitioner_id,
-        practitioner,
-        other_practitioner,
-    }
-}
-
-pub fn submission() -> Value {
-    json!({
-        "title": "Concern about county lines recruitment",
-        "description": "A 15-year-old is being groomed to carry drugs between two towns.",
-        "category": "child_criminal_exploitation",
-        "urgency": "high",
-        "local_reference": "POL-123",
-        "young_person": {"age": 15, "gender": "male", "flags": ["missing_from_home"]},
-        "contact": {"method": "phone", "times": "weekdays 9-5"}
-    })
-}
-
-impl Unit {
-    pub async fn submit(&self) -> Value {
-        let reply = self
-            .app
-            .post("/api/v1/requests", Some(&self.practitioner), submission())
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        reply.body
-    }
-
-    /// A submitted request triaged into the team and assigned to the specialist.
-    pub async fn assigned(&self) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let triage = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/triage"),
-                Some(&self.coordinator),
-                json!({"priority": "P2", "team_id": self.team}),
-            )
-            .await;
-        assert_eq!(triage.status, StatusCode::OK, "{}", triage.body);
-        let assign = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/assign"),
-                Some(&self.coordinator),
-                json!({"assignee_id": self.specialist_id}),
-            )
-            .await;
-        assert_eq!(assign.status, StatusCode::OK, "{}", assign.body);
-        id
-    }
-
-    pub async fn act(&self, id: &str, action: &str, token: &str) -> Reply {
-        self.app
-            .post(
-                &format!("/api/v1/requests/{id}/{action}"),
-                Some(token),
-                json!({}),
-            )
-            .await
-    }
-
-    pub async fn message(&self, id: &str, token: &str, kind: &str, body: &str) -> Reply {
-        self.app
-            .post(
-                &format!("/api/v1/requests/{id}/messages"),
-                Some(token),
-                json!({"kind": kind, "body": body}),
-            )
-            .await
-    }
-
-    /// The request's audit trail as a coordinator reads it (with case attributes).
-    pub async fn audit_actions(&self, id: &str) -> Vec<(String, Value)> {
-        let reply = self
-            .app
-            .get(
-                &format!("/api/v1/requests/{id}/audit?limit=100"),
-                Some(&self.coordinator),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e["action"].as_str().unwrap().to_owned(), e.clone()))
-            .collect()
-    }
-}
-
-pub fn year() -> i32 {
-    use chrono::Datelike;
-    chrono::Utc::now().year()
-}
+use crate::world::{submission, unit, unit_on, year, Unit};
 
 #[tokio::test]
 async fn a_practitioner_submits_and_gets_a_reference_location_and_etag() {
@@ -1521,21 +1364,6 @@ impl Unit {
             .map(|(_, e)| e)
             .collect()
     }
-
-    /// A submitted request triaged into the team's queue, unassigned.
-    async fn queued(&self) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let triage = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/triage"),
-                Some(&self.coordinator),
-                json!({"priority": "P3", "team_id": self.team}),
-            )
-            .await;
-        assert_eq!(triage.status, StatusCode::OK, "{}", triage.body);
-        id
-    }
 }
 
 #[tokio::test]
@@ -1610,8 +1438,8 @@ async fn claiming_a_request_one_already_holds_is_on_the_trail_as_a_read() {
 #[tokio::test]
 async fn a_staff_list_page_is_one_trail_row_naming_every_request_it_showed() {
     let u = unit().await;
-    let first = u.queued().await;
-    let second = u.queued().await;
+    let first = u.triaged("P3").await;
+    let second = u.triaged("P3").await;
     for (path, token) in [
         ("/api/v1/requests", &u.coordinator),
         ("/api/v1/queue", &u.specialist),

@@ -3,20 +3,12 @@
 //! requests, reports checked against hand calculations, and metrics. The
 //! service's clock is a manual one the tests move: nothing here sleeps.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::requests::{unit_on, Unit};
-
-/// Monday 30 November 2026, 15:00 in London (GMT, so also UTC).
-fn monday_1500() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 30)
-        .unwrap()
-        .and_hms_opt(15, 0, 0)
-        .unwrap()
-}
+use crate::world::{monday_1500, unit_on, Unit};
 
 /// `day` of the week starting Monday 30 November 2026 (0 = Monday), at `h:m` UTC.
 fn at(day: u64, h: u32, m: u32) -> String {
@@ -56,15 +48,6 @@ impl Unit {
             .collect()
     }
 
-    async fn detail(&self, id: &str) -> Value {
-        let reply = self
-            .app
-            .get(&format!("/api/v1/requests/{id}"), Some(&self.coordinator))
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
-    }
-
     async fn events(&self, id: &str) -> Vec<Value> {
         let reply = self
             .app
@@ -92,33 +75,6 @@ impl Unit {
             .iter()
             .map(|r| r["id"].as_str().unwrap().to_owned())
             .collect()
-    }
-
-    /// A submitted request triaged at `priority` into the team, unassigned.
-    async fn triaged(&self, priority: &str) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let reply = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/triage"),
-                Some(&self.coordinator),
-                json!({"priority": priority, "team_id": self.team}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        id
-    }
-
-    async fn report(&self, query: &str) -> Value {
-        let reply = self
-            .app
-            .get(
-                &format!("/api/v1/reports/response-times?{query}"),
-                Some(&self.coordinator),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
     }
 }
 
