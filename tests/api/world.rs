@@ -9,7 +9,6 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use nru_helpdesk::config::{EmailTransport, Settings, SmtpSecurity};
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -18,28 +17,18 @@ use crate::smtp::SmtpServer;
 impl TestApp {
     /// Creates a user through the API as admin; returns its JSON.
     pub async fn create_user(&self, admin: &str, body: Value) -> Value {
-        let reply = self.post("/api/v1/users", Some(admin), body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create user: {}",
-            reply.body
-        );
-        reply.body
+        self.post("/api/v1/users", Some(admin), body)
+            .await
+            .created()
+            .body
     }
 
     /// Creates a team as admin; returns its id.
     pub async fn create_team(&self, admin: &str, name: &str) -> String {
-        let reply = self
-            .post("/api/v1/teams", Some(admin), json!({"name": name}))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create team: {}",
-            reply.body
-        );
-        reply.body["id"].as_str().expect("team id").to_owned()
+        self.post("/api/v1/teams", Some(admin), json!({"name": name}))
+            .await
+            .created()
+            .id()
     }
 
     /// A signed-in user of `role` with a valid profile; returns (id, access token).
@@ -51,7 +40,7 @@ impl TestApp {
         }
         let user = self.create_user(admin, body).await;
         let (token, _) = self.sign_in(email, PASSWORD).await;
-        (user["id"].as_str().expect("id").to_owned(), token)
+        (user.id(), token)
     }
 
     /// A new API client; returns (id, secret).
@@ -67,29 +56,24 @@ impl TestApp {
                 Some(admin),
                 json!({"name": format!("{organisation} case system"), "organisation": organisation, "scopes": scopes}),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            .await.created();
         assert_eq!(reply.header("cache-control"), Some("no-store"));
-        (
-            reply.body["client"]["id"].as_str().unwrap().to_owned(),
-            reply.body["client_secret"].as_str().unwrap().to_owned(),
-        )
+        (reply.body["client"].id(), reply.string("client_secret"))
     }
 
     /// An access token for the API client (the client-credentials grant).
     pub async fn client_token(&self, id: &str, secret: &str) -> String {
-        let reply = self
-            .token_form(
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id),
-                    ("client_secret", secret),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["access_token"].as_str().unwrap().to_owned()
+        self.token_form(
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+            None,
+        )
+        .await
+        .ok()
+        .string("access_token")
     }
 
     /// A form POSTed to the OAuth token endpoint, with HTTP Basic
@@ -152,7 +136,7 @@ pub async fn unit_on(app: TestApp) -> Unit {
             )
             .await;
         let (token, _) = app.sign_in(email, PASSWORD).await;
-        staff.push((user["id"].as_str().unwrap().to_owned(), token));
+        staff.push((user.id(), token));
     }
     let (practitioner_id, practitioner) = app
         .user_of_role(&admin, "practitioner", "pat@police.test")
@@ -195,52 +179,48 @@ pub fn submission() -> Value {
 
 impl Unit {
     pub async fn submit(&self) -> Value {
-        let reply = self
-            .app
+        self.app
             .post("/api/v1/requests", Some(&self.practitioner), submission())
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        reply.body
+            .await
+            .created()
+            .body
     }
 
     /// A submitted request triaged at `priority` into the team, unassigned.
     pub async fn triaged(&self, priority: &str) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let triage = self
-            .app
+        let id = self.submit().await.id();
+        self.app
             .post(
                 &format!("/api/v1/requests/{id}/triage"),
                 Some(&self.coordinator),
                 json!({"priority": priority, "team_id": self.team}),
             )
-            .await;
-        assert_eq!(triage.status, StatusCode::OK, "{}", triage.body);
+            .await
+            .ok();
         id
     }
 
     /// A submitted request triaged (P2) into the team and assigned to the specialist.
     pub async fn assigned(&self) -> String {
         let id = self.triaged("P2").await;
-        let assign = self
-            .app
+        self.app
             .post(
                 &format!("/api/v1/requests/{id}/assign"),
                 Some(&self.coordinator),
                 json!({"assignee_id": self.specialist_id}),
             )
-            .await;
-        assert_eq!(assign.status, StatusCode::OK, "{}", assign.body);
+            .await
+            .ok();
         id
     }
 
     /// The request as the coordinator reads it.
     pub async fn detail(&self, id: &str) -> Value {
-        let reply = self
-            .app
+        self.app
             .get(&format!("/api/v1/requests/{id}"), Some(&self.coordinator))
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
+            .await
+            .ok()
+            .body
     }
 
     pub async fn act(&self, id: &str, action: &str, token: &str) -> Reply {
@@ -265,46 +245,41 @@ impl Unit {
 
     /// The request's audit trail as a coordinator reads it (with case attributes).
     pub async fn audit_actions(&self, id: &str) -> Vec<(String, Value)> {
-        let reply = self
-            .app
+        self.app
             .get(
                 &format!("/api/v1/requests/{id}/audit?limit=100"),
                 Some(&self.coordinator),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e["action"].as_str().unwrap().to_owned(), e.clone()))
+            .await
+            .ok()
+            .items()
+            .into_iter()
+            .map(|e| (e["action"].as_str().unwrap().to_owned(), e))
             .collect()
     }
 
     /// The response-times report as the coordinator reads it.
     pub async fn report(&self, query: &str) -> Value {
-        let reply = self
-            .app
+        self.app
             .get(
                 &format!("/api/v1/reports/response-times?{query}"),
                 Some(&self.coordinator),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
+            .await
+            .ok()
+            .body
     }
 
     /// The emails in the outbox with `status`, as the admin lists them.
     pub async fn outbox(&self, status: &str) -> Vec<Value> {
-        let reply = self
-            .app
+        self.app
             .get(
                 &format!("/api/v1/admin/outbox?status={status}&limit=100"),
                 Some(&self.admin),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"].as_array().unwrap().clone()
+            .await
+            .ok()
+            .items()
     }
 }
 
@@ -425,10 +400,7 @@ pub async fn staff(
                    "team_ids": teams, "skills": skills, "available": available, "max_open_requests": limit}),
         )
         .await;
-    (
-        user["id"].as_str().unwrap().to_owned(),
-        app.sign_in(email, PASSWORD).await.0,
-    )
+    (user.id(), app.sign_in(email, PASSWORD).await.0)
 }
 
 impl Desk {
@@ -437,12 +409,11 @@ impl Desk {
         body["category"] = json!(category);
         body["urgency"] = json!(urgency);
         body["young_person"]["flags"] = json!([]);
-        let reply = self
-            .app
+        self.app
             .post("/api/v1/requests", Some(&self.practitioner), body)
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        reply.body
+            .await
+            .created()
+            .body
     }
 
     pub async fn specialist(&self, email: &str, team: &str) -> (String, String) {
