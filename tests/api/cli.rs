@@ -1,50 +1,12 @@
 //! The binary's commands, run as a newcomer or an operator would.
 
-use std::io::Write;
-
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-
-pub(crate) fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .env("APP__DATABASE__URL", url)
-        .env("APP__BOOTSTRAP__ADMIN_EMAIL", "first-admin@test.local")
-        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "")
-        .env("APP__LOG__LEVEL", "warn")
-        .envs(CHEAP_PASSWORD_HASHES)
-        .env_remove("APP_ENV")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("binary finishes")
-}
-
-pub(crate) fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::world::submission;
 
 /// The value after `label` on the first line that has it.
 fn value_after(text: &str, label: &str) -> String {
@@ -180,10 +142,9 @@ async fn user_commands_add_list_reset_and_disable_accounts() {
     app.login("pat@test.local", &new_password)
         .await
         .problem(401);
-    assert_eq!(
-        app.login("first-admin@test.local", "wrong").await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    app.login("first-admin@test.local", "wrong")
+        .await
+        .status_is(401);
 }
 
 #[test]
@@ -413,8 +374,8 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
             &format!("/api/v1/reports/response-times?from={from}&to={today}&group_by=team"),
             Some(&coordinator),
         )
-        .await;
-    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+        .await
+        .ok();
     let total = &report.body["total"];
     assert!(total["requests"].as_u64().unwrap() > 100, "{total}");
     assert!(total["first_response"]["business"]["median_seconds"].is_number());
@@ -425,13 +386,9 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
         .user_of_role(&app.admin_token().await, "practitioner", "new@police.test")
         .await;
     let created = app
-        .post(
-            "/api/v1/requests",
-            Some(&practitioner),
-            crate::requests::submission(),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        .post("/api/v1/requests", Some(&practitioner), submission())
+        .await
+        .created();
     assert!(
         created.body["team_id"].is_string(),
         "triage routes new work into the synthetic teams: {}",
@@ -439,15 +396,15 @@ async fn synthetic_data_fills_an_empty_database_that_then_serves_and_reports() {
     );
     let listed = app
         .get("/api/v1/requests?limit=100", Some(&coordinator))
-        .await;
-    assert_eq!(listed.status, StatusCode::OK);
+        .await
+        .ok();
     let titles: std::collections::HashSet<&str> = listed.body["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["title"].as_str().unwrap())
         .collect();
-    let submitted = crate::requests::submission();
+    let submitted = submission();
     let expected: std::collections::HashSet<&str> =
         ["Synthetic request", submitted["title"].as_str().unwrap()].into();
     assert_eq!(
@@ -474,14 +431,10 @@ async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
         .user_of_role(&admin, "practitioner", "pat@police.test")
         .await;
     let created = app
-        .post(
-            "/api/v1/requests",
-            Some(&practitioner),
-            crate::requests::submission(),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let id = created.body["id"].as_str().unwrap().to_owned();
+        .post("/api/v1/requests", Some(&practitioner), submission())
+        .await
+        .created();
+    let id = created.id();
 
     // Taken while the server runs, the way docs/operations.md says: the
     // backup command on SQLite, pg_dump's custom format on PostgreSQL.
@@ -499,14 +452,9 @@ async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
         let backup = run(&url, &["backup", &file_arg], None);
         assert!(stdout(&backup).starts_with("backed up to"));
     }
-    let later = app
-        .post(
-            "/api/v1/requests",
-            Some(&practitioner),
-            crate::requests::submission(),
-        )
-        .await;
-    assert_eq!(later.status, StatusCode::CREATED);
+    app.post("/api/v1/requests", Some(&practitioner), submission())
+        .await
+        .created();
     if !postgres {
         let again = run(&url, &["backup", &file_arg], None);
         assert!(
@@ -544,12 +492,12 @@ async fn a_backup_taken_while_serving_restores_and_reads_the_request_back() {
     let (token, _) = restored.sign_in("pat@police.test", PASSWORD).await;
     let read = restored
         .get(&format!("/api/v1/requests/{id}"), Some(&token))
-        .await;
-    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        .await
+        .ok();
     assert_eq!(read.body["reference"], created.body["reference"]);
     let listed = restored.get("/api/v1/requests", Some(&token)).await;
     assert_eq!(
-        listed.body["items"].as_array().unwrap().len(),
+        listed.items().len(),
         1,
         "the backup holds what was there when it was taken"
     );

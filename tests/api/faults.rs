@@ -12,13 +12,13 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::requests::submission;
 use crate::smtp::SmtpServer;
+use crate::world::submission;
 
 /// Signs in the admin and makes a practitioner; returns both tokens.
 async fn admin_and_practitioner(server: &ServerProcess) -> (String, String) {
     let admin = server.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let made = server
+    server
         .call(
             Method::POST,
             "/api/v1/users",
@@ -28,8 +28,8 @@ async fn admin_and_practitioner(server: &ServerProcess) -> (String, String) {
                         "password": PASSWORD, "organisation": "police", "region": "london"}),
             ),
         )
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        .await
+        .created();
     let practitioner = server.sign_in("p@test.local", PASSWORD).await;
     (admin, practitioner)
 }
@@ -66,7 +66,7 @@ async fn a_server_killed_mid_submission_keeps_every_acknowledged_request_and_no_
                 if reply.status != StatusCode::CREATED {
                     return (acknowledged, true);
                 }
-                acknowledged.push(reply.body["id"].as_str().unwrap().to_owned());
+                acknowledged.push(reply.id());
             }
         });
     }
@@ -91,10 +91,7 @@ async fn a_server_killed_mid_submission_keeps_every_acknowledged_request_and_no_
     };
     let practitioner = server.sign_in("p@test.local", PASSWORD).await;
     let stored = server.all("/api/v1/requests", &practitioner).await;
-    let stored_ids: BTreeSet<String> = stored
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect();
+    let stored_ids: BTreeSet<String> = stored.iter().map(|r| r.id()).collect();
     assert!(
         stored_ids.is_superset(&acknowledged),
         "an acknowledged request was lost"
@@ -161,15 +158,15 @@ async fn a_server_killed_mid_send_has_each_email_sent_once_after_restart() {
     let mut server = ServerProcess::start(&url, &env).await;
     let (_, practitioner) = admin_and_practitioner(&server).await;
     for _ in 0..3 {
-        let reply = server
+        server
             .call(
                 Method::POST,
                 "/api/v1/requests",
                 &practitioner,
                 Some(submission()),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            .await
+            .created();
     }
     // The mailer has taken the emails and is in the middle of the SMTP
     // conversation when the process dies.
@@ -368,9 +365,9 @@ async fn while_postgresql_restarts_calls_get_503_problems_and_then_the_service_r
             &practitioner,
             Some(submission()),
         )
-        .await;
-    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    let path = format!("/api/v1/requests/{}", made.body["id"].as_str().unwrap());
+        .await
+        .created();
+    let path = format!("/api/v1/requests/{}", made.id());
 
     postgres.pg_ctl_stop();
     server
@@ -415,13 +412,13 @@ async fn while_postgresql_restarts_calls_get_503_problems_and_then_the_service_r
         1,
         "the submission refused while down was not stored"
     );
-    let again = server
+    server
         .call(
             Method::POST,
             "/api/v1/requests",
             &practitioner,
             Some(submission()),
         )
-        .await;
-    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+        .await
+        .created();
 }

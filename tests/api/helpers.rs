@@ -2,7 +2,9 @@
 //! or a fresh PostgreSQL database when TEST_DATABASE_URL is set) and talks to
 //! it over HTTP.
 
+use std::io::Write;
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 use chrono::NaiveDateTime;
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -196,6 +198,56 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Asserts the status is `code` (printing the body when not), and
+    /// returns the reply.
+    #[track_caller]
+    pub fn status_is(self, code: u16) -> Reply {
+        assert_eq!(self.status.as_u16(), code, "body: {}", self.body);
+        self
+    }
+
+    /// Asserts 200 OK.
+    #[track_caller]
+    pub fn ok(self) -> Reply {
+        self.status_is(200)
+    }
+
+    /// Asserts 201 Created.
+    #[track_caller]
+    pub fn created(self) -> Reply {
+        self.status_is(201)
+    }
+
+    /// Asserts 204 No Content.
+    #[track_caller]
+    pub fn no_content(self) -> Reply {
+        self.status_is(204)
+    }
+
+    /// The body's `"id"`.
+    #[track_caller]
+    pub fn id(&self) -> String {
+        self.body.id()
+    }
+
+    /// The body's string `key` (a token, a reference, ...).
+    #[track_caller]
+    pub fn string(&self, key: &str) -> String {
+        match self.body[key].as_str() {
+            Some(value) => value.to_owned(),
+            None => panic!("no string {key:?} in {}", self.body),
+        }
+    }
+
+    /// The body's `"items"` (a page of a list).
+    #[track_caller]
+    pub fn items(&self) -> Vec<Value> {
+        match self.body["items"].as_array() {
+            Some(items) => items.clone(),
+            None => panic!("no items in {}", self.body),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -225,6 +277,22 @@ impl Reply {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// `.id()` on a JSON object (a reply's body, a list's item, a created
+/// user): its `"id"` string.
+pub trait Id {
+    fn id(&self) -> String;
+}
+
+impl Id for Value {
+    #[track_caller]
+    fn id(&self) -> String {
+        match self["id"].as_str() {
+            Some(id) => id.to_owned(),
+            None => panic!("no \"id\" in {self}"),
+        }
     }
 }
 
@@ -294,6 +362,46 @@ pub async fn serve_binary(
     panic!("server did not become ready");
 }
 
+/// Runs one of the binary's commands (`args`) against the database at
+/// `url`, with `stdin` fed in, as an operator would; returns its output.
+pub fn run(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nru-helpdesk"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .env("APP__DATABASE__URL", url)
+        .env("APP__BOOTSTRAP__ADMIN_EMAIL", "first-admin@test.local")
+        .env("APP__BOOTSTRAP__ADMIN_PASSWORD", "")
+        .env("APP__LOG__LEVEL", "warn")
+        .envs(CHEAP_PASSWORD_HASHES)
+        .env_remove("APP_ENV")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("binary finishes")
+}
+
+/// The command's stdout, asserting it succeeded.
+pub fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The service as its own process (`serve_binary`), stopped when dropped.
 pub struct ServerProcess {
     pub base: String,
@@ -322,7 +430,7 @@ impl ServerProcess {
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
-        let reply = call_at(
+        call_at(
             &self.client,
             &self.base,
             Method::POST,
@@ -330,9 +438,9 @@ impl ServerProcess {
             None,
             Some(json!({"email": email, "password": password})),
         )
-        .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["access_token"].as_str().unwrap().to_owned()
+        .await
+        .ok()
+        .string("access_token")
     }
 
     /// Every item of a paginated list.
@@ -345,9 +453,8 @@ impl ServerProcess {
                 Some(c) => format!("{path}{join}limit=100&cursor={c}"),
                 None => format!("{path}{join}limit=100"),
             };
-            let reply = self.call(Method::GET, &page, token, None).await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-            items.extend(reply.body["items"].as_array().unwrap().iter().cloned());
+            let reply = self.call(Method::GET, &page, token, None).await.ok();
+            items.extend(reply.items());
             match reply.body["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_owned()),
                 None => return items,
@@ -404,6 +511,26 @@ impl TestApp {
         .await
     }
 
+    /// Trades a refresh token (sent in the body) for new tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
+    /// Signs out with a refresh token (sent in the body).
+    pub async fn logout(&self, refresh_token: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
     /// Makes `times` sign-in attempts with a wrong password, each refused with 401.
     pub async fn fail_logins(&self, email: &str, times: usize) {
         for _ in 0..times {
@@ -413,64 +540,12 @@ impl TestApp {
 
     /// Signs in and returns (access token, refresh token), asserting success.
     pub async fn sign_in(&self, email: &str, password: &str) -> (String, String) {
-        let reply = self.login(email, password).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "sign-in failed: {}",
-            reply.body
-        );
-        (
-            reply.body["access_token"]
-                .as_str()
-                .expect("access token")
-                .to_owned(),
-            reply.body["refresh_token"]
-                .as_str()
-                .expect("refresh token")
-                .to_owned(),
-        )
+        let reply = self.login(email, password).await.ok();
+        (reply.string("access_token"), reply.string("refresh_token"))
     }
 
     pub async fn admin_token(&self) -> String {
         self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.0
-    }
-
-    /// Creates a user through the API as admin; returns its JSON.
-    pub async fn create_user(&self, admin: &str, body: Value) -> Value {
-        let reply = self.post("/api/v1/users", Some(admin), body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create user: {}",
-            reply.body
-        );
-        reply.body
-    }
-
-    pub async fn create_team(&self, admin: &str, name: &str) -> String {
-        let reply = self
-            .post("/api/v1/teams", Some(admin), json!({"name": name}))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create team: {}",
-            reply.body
-        );
-        reply.body["id"].as_str().expect("team id").to_owned()
-    }
-
-    /// A signed-in user of `role` with a valid profile; returns (id, access token).
-    pub async fn user_of_role(&self, admin: &str, role: &str, email: &str) -> (String, String) {
-        let mut body = json!({"email": email, "display_name": format!("Test {role}"), "role": role, "password": PASSWORD});
-        if role == "practitioner" {
-            body["organisation"] = json!("health");
-            body["region"] = json!("wales");
-        }
-        let user = self.create_user(admin, body).await;
-        let (token, _) = self.sign_in(email, PASSWORD).await;
-        (user["id"].as_str().expect("id").to_owned(), token)
     }
 }
 

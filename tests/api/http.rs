@@ -6,11 +6,9 @@ use crate::helpers::*;
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let app = spawn_app().await;
-    let health = app.get("/healthz", None).await;
-    assert_eq!(health.status, StatusCode::OK);
+    let health = app.get("/healthz", None).await.ok();
     assert_eq!(health.body["status"], "ok");
-    let ready = app.get("/readyz", None).await;
-    assert_eq!(ready.status, StatusCode::OK);
+    let ready = app.get("/readyz", None).await.ok();
     assert_eq!(ready.body["status"], "ready");
 }
 
@@ -131,8 +129,7 @@ async fn the_openapi_document_and_docs_page_are_served() {
 async fn every_response_forbids_sniffing_and_referrers_and_api_answers_are_not_stored() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let me = app.get("/api/v1/me", Some(&admin)).await;
-    assert_eq!(me.status, StatusCode::OK);
+    let me = app.get("/api/v1/me", Some(&admin)).await.ok();
     let refused = app.get("/api/v1/me", None).await;
     refused.problem(401);
     for reply in [&me, &refused] {

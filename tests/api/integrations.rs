@@ -10,12 +10,11 @@ use std::collections::HashSet;
 use chrono::{Duration, NaiveDate};
 use nru_helpdesk::config::Settings;
 use nru_helpdesk::domain::webhook_signature as signature;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::receiver::{Received, Receiver};
-use crate::requests::{submission, unit_on, Unit};
+use crate::world::{submission, unit_on, Unit};
 
 /// Words put in every free-text field; no webhook may carry any of them.
 const CASE_WORDS: [&str; 3] = ["Zanzibarite", "Quixotrel", "Plumbagoid"];
@@ -46,59 +45,6 @@ fn case_submission(on_behalf_of: &str) -> Value {
 }
 
 impl TestApp {
-    /// A new API client; returns (id, secret).
-    pub(crate) async fn api_client(
-        &self,
-        admin: &str,
-        organisation: &str,
-        scopes: &[&str],
-    ) -> (String, String) {
-        let reply = self
-            .post(
-                "/api/v1/admin/api-clients",
-                Some(admin),
-                json!({"name": format!("{organisation} case system"), "organisation": organisation, "scopes": scopes}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        assert_eq!(reply.header("cache-control"), Some("no-store"));
-        (
-            reply.body["client"]["id"].as_str().unwrap().to_owned(),
-            reply.body["client_secret"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    async fn token_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
-        let mut request = self
-            .client
-            .post(format!("{}/api/v1/auth/token", self.address))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(form)
-                    .finish(),
-            );
-        if let Some((id, secret)) = basic {
-            request = request.basic_auth(id, Some(secret));
-        }
-        read(request.send().await.unwrap()).await
-    }
-
-    pub(crate) async fn client_token(&self, id: &str, secret: &str) -> String {
-        let reply = self
-            .token_form(
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id),
-                    ("client_secret", secret),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["access_token"].as_str().unwrap().to_owned()
-    }
-
     async fn practitioner_of(&self, admin: &str, email: &str, organisation: &str) -> String {
         self.create_user(
             admin,
@@ -118,12 +64,9 @@ impl TestApp {
                 Some(token),
                 json!({"url": url, "events": ALL_EVENTS}),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        (
-            reply.body["webhook"]["id"].as_str().unwrap().to_owned(),
-            reply.body["secret"].as_str().unwrap().to_owned(),
-        )
+            .await
+            .created();
+        (reply.body["webhook"].id(), reply.string("secret"))
     }
 
     async fn deliver_webhooks(&self) -> usize {
@@ -177,8 +120,8 @@ async fn an_agency_system_submits_follows_by_signed_webhooks_and_fetches_details
             ],
             Some((&client_id, &secret)),
         )
-        .await;
-    assert_eq!(basic.status, StatusCode::OK, "{}", basic.body);
+        .await
+        .ok();
     assert_eq!(basic.body["token_type"], "Bearer");
     assert_eq!(basic.body["scope"], "requests:read");
     assert_eq!(basic.header("cache-control"), Some("no-store"));
@@ -191,9 +134,9 @@ async fn an_agency_system_submits_follows_by_signed_webhooks_and_fetches_details
             Some(&token),
             case_submission("PC.Jones@police.test"),
         )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let id = created.body["id"].as_str().unwrap().to_owned();
+        .await
+        .created();
+    let id = created.id();
     assert_eq!(
         created.header("location"),
         Some(format!("/api/v1/client/requests/{id}").as_str())
@@ -208,33 +151,30 @@ async fn an_agency_system_submits_follows_by_signed_webhooks_and_fetches_details
         ("triage", json!({"priority": "P2", "team_id": unit.team})),
         ("assign", json!({"assignee_id": unit.specialist_id})),
     ] {
-        let reply = app
-            .post(
-                &format!("/api/v1/requests/{id}/{path}"),
-                Some(&unit.coordinator),
-                body,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        app.post(
+            &format!("/api/v1/requests/{id}/{path}"),
+            Some(&unit.coordinator),
+            body,
+        )
+        .await
+        .ok();
     }
     for kind in ["internal_note", "reply"] {
-        let reply = app
-            .post(
-                &format!("/api/v1/requests/{id}/messages"),
-                Some(&unit.specialist),
-                json!({"kind": kind, "body": format!("{} advice", CASE_WORDS[0])}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    }
-    let resolved = app
-        .post(
-            &format!("/api/v1/requests/{id}/resolve"),
+        app.post(
+            &format!("/api/v1/requests/{id}/messages"),
             Some(&unit.specialist),
-            json!({}),
+            json!({"kind": kind, "body": format!("{} advice", CASE_WORDS[0])}),
         )
-        .await;
-    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+        .await
+        .created();
+    }
+    app.post(
+        &format!("/api/v1/requests/{id}/resolve"),
+        Some(&unit.specialist),
+        json!({}),
+    )
+    .await
+    .ok();
 
     let delivered = app.deliver_webhooks().await;
     assert_eq!(app.deliver_webhooks().await, 0, "nothing is sent twice");
@@ -276,8 +216,8 @@ async fn an_agency_system_submits_follows_by_signed_webhooks_and_fetches_details
     // Details come through the API, under the client's own authorization.
     let detail = app
         .get(&format!("/api/v1/client/requests/{id}"), Some(&token))
-        .await;
-    assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
+        .await
+        .ok();
     assert_eq!(detail.body["title"], format!("{} concern", CASE_WORDS[0]));
     assert_eq!(detail.body["status"], "resolved");
     let message_id = bodies[3]["data"]["message_id"].as_str().unwrap();
@@ -286,13 +226,13 @@ async fn an_agency_system_submits_follows_by_signed_webhooks_and_fetches_details
             &format!("/api/v1/client/requests/{id}/messages"),
             Some(&token),
         )
-        .await;
-    assert_eq!(messages.status, StatusCode::OK, "{}", messages.body);
-    let items = messages.body["items"].as_array().unwrap();
+        .await
+        .ok();
+    let items = messages.items();
     assert_eq!(items.len(), 1, "replies only: {items:?}");
     assert_eq!(items[0]["id"], message_id);
     let listed = app.get("/api/v1/client/requests", Some(&token)).await;
-    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed.items().len(), 1);
 
     // The delivery log, and a redelivery of the first event.
     let log = app
@@ -300,25 +240,24 @@ async fn an_agency_system_submits_follows_by_signed_webhooks_and_fetches_details
             &format!("/api/v1/webhooks/{webhook_id}/deliveries"),
             Some(&token),
         )
-        .await;
-    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
-    let log = log.body["items"].as_array().unwrap().clone();
+        .await
+        .ok();
+    let log = log.items();
     assert_eq!(log.len(), 5);
     assert!(log
         .iter()
         .all(|d| d["status"] == "delivered" && d["response_status"] == 200 && d["attempts"] == 1));
     let first = log.last().unwrap();
-    let again = app
-        .post(
-            &format!(
-                "/api/v1/webhooks/{webhook_id}/deliveries/{}/redeliver",
-                first["id"].as_str().unwrap()
-            ),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    app.post(
+        &format!(
+            "/api/v1/webhooks/{webhook_id}/deliveries/{}/redeliver",
+            first["id"].as_str().unwrap()
+        ),
+        Some(&token),
+        json!({}),
+    )
+    .await
+    .status_is(202);
     assert_eq!(app.deliver_webhooks().await, 1);
     let received = receiver.received();
     let repeat = received.last().unwrap();
@@ -354,8 +293,8 @@ async fn a_receiver_that_is_down_gets_each_event_once_when_it_is_back() {
             Some(&token),
             case_submission("pc.jones@police.test"),
         )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        .await
+        .created();
 
     assert_eq!(app.deliver_webhooks().await, 0, "the receiver is down");
     let log = app
@@ -434,16 +373,16 @@ async fn another_organisations_events_and_requests_stay_with_it() {
             Some(&police),
             case_submission("pc.jones@police.test"),
         )
-        .await;
-    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.body);
+        .await
+        .created();
     let theirs = app
         .post(
             "/api/v1/client/requests",
             Some(&school),
             case_submission("head@school.test"),
         )
-        .await;
-    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+        .await
+        .created();
     let (mine, theirs) = (mine.body["id"].clone(), theirs.body["id"].clone());
 
     // Submitting for another organisation's practitioner, or for nobody,
@@ -481,8 +420,8 @@ async fn another_organisations_events_and_requests_stay_with_it() {
     // practitioner made in person, are not the client's.
     let in_person = app
         .post("/api/v1/requests", Some(&pc_jones), submission())
-        .await;
-    assert_eq!(in_person.status, StatusCode::CREATED, "{}", in_person.body);
+        .await
+        .created();
     for other in [
         theirs.as_str().unwrap(),
         in_person.body["id"].as_str().unwrap(),
@@ -560,8 +499,8 @@ async fn token_errors_carry_oauth_error_members_and_unknown_parameters_are_ignor
             ],
             None,
         )
-        .await;
-    assert_eq!(extra.status, StatusCode::OK, "{}", extra.body);
+        .await
+        .ok();
     assert!(extra.body["access_token"].is_string());
 
     let wrong = app
@@ -655,7 +594,7 @@ async fn tokens_stop_at_revocation_rotation_missing_scopes_and_wrong_secrets() {
     let (id, secret) = app.api_client(&unit.admin, "police", &ALL_SCOPES).await;
     let token = app.client_token(&id, &secret).await;
     let list = "/api/v1/client/requests";
-    assert_eq!(app.get(list, Some(&token)).await.status, StatusCode::OK);
+    app.get(list, Some(&token)).await.ok();
 
     // No token, a person's token, a tampered one; and a client token on a
     // person's endpoint.
@@ -694,7 +633,7 @@ async fn tokens_stop_at_revocation_rotation_missing_scopes_and_wrong_secrets() {
             None,
         )
         .await;
-    let narrowed = narrowed.body["access_token"].as_str().unwrap().to_owned();
+    let narrowed = narrowed.string("access_token");
     app.get("/api/v1/webhooks", Some(&narrowed))
         .await
         .problem(403);
@@ -732,13 +671,13 @@ async fn tokens_stop_at_revocation_rotation_missing_scopes_and_wrong_secrets() {
             Some(&unit.admin),
             json!({}),
         )
-        .await;
-    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+        .await
+        .ok();
     assert_eq!(rotated.body["client"]["secret_version"], 2);
-    let new_secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    let new_secret = rotated.string("client_secret");
     app.get(list, Some(&token)).await.problem(401);
     let fresh = app.client_token(&id, &new_secret).await;
-    assert_eq!(app.get(list, Some(&fresh)).await.status, StatusCode::OK);
+    app.get(list, Some(&fresh)).await.ok();
 
     // Wrong secrets: refused alike, then throttled with Retry-After.
     for wrong in [secret.as_str(), "not-the-secret", ""] {
@@ -776,8 +715,8 @@ async fn tokens_stop_at_revocation_rotation_missing_scopes_and_wrong_secrets() {
             Some(&unit.admin),
             json!({}),
         )
-        .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+        .await
+        .ok();
     assert!(revoked.body["revoked_at"].is_string());
     app.get(list, Some(&reader)).await.problem(401);
     app.token_form(
@@ -812,7 +751,7 @@ async fn tokens_stop_at_revocation_rotation_missing_scopes_and_wrong_secrets() {
         .problem(403);
     }
     let listed = app.get(clients, Some(&unit.admin)).await;
-    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(listed.items().len(), 2);
     assert!(
         !listed.body.to_string().contains(&new_secret),
         "secrets are never shown again"
@@ -887,14 +826,13 @@ async fn webhooks_never_reach_private_addresses_or_follow_redirects() {
     let (id, secret) = app.api_client(&unit.admin, "police", &ALL_SCOPES).await;
     let token = app.client_token(&id, &secret).await;
     let (webhook_id, _) = app.webhook(&token, &redirecting.url("/hook")).await;
-    let created = app
-        .post(
-            "/api/v1/client/requests",
-            Some(&token),
-            case_submission("pc.jones@police.test"),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    app.post(
+        "/api/v1/client/requests",
+        Some(&token),
+        case_submission("pc.jones@police.test"),
+    )
+    .await
+    .created();
     assert_eq!(app.deliver_webhooks().await, 0);
     assert_eq!(redirecting.received().len(), 1);
     assert!(redirected_to.received().is_empty(), "redirect followed");
@@ -908,15 +846,14 @@ async fn webhooks_never_reach_private_addresses_or_follow_redirects() {
     assert_eq!(log.body["items"][0]["response_status"], 307);
 
     // Deleting a webhook stops what was still waiting.
-    let deleted = app
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/webhooks/{webhook_id}"),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    app.call(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/webhooks/{webhook_id}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .no_content();
     app.get(&format!("/api/v1/webhooks/{webhook_id}"), Some(&token))
         .await
         .problem(404);
@@ -945,8 +882,8 @@ async fn the_running_service_sends_webhooks_by_itself() {
             Some(&token),
             case_submission("pc.jones@police.test"),
         )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        .await
+        .created();
 
     // Nobody calls the dispatcher here: the service's own worker sends it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use nru_helpdesk::db::schema::users;
 use nru_helpdesk::db::Db;
@@ -16,11 +15,9 @@ use nru_helpdesk::store::outbox::{EmailRow, PENDING};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::cli::run;
-use crate::email::send_to;
 use crate::helpers::*;
-use crate::requests::{submission, unit_on, Unit};
 use crate::smtp::{Received, SmtpServer};
+use crate::world::{monday_1500, send_to, submission, unit_on, Unit};
 
 const POISON: &str = "Eve\r\nBcc: attacker@evil.example";
 
@@ -29,11 +26,7 @@ async fn unit_mailing_to(
     smtp: &SmtpServer,
     customise: impl FnOnce(&mut nru_helpdesk::config::Settings),
 ) -> Unit {
-    let monday = NaiveDate::from_ymd_opt(2026, 11, 30)
-        .unwrap()
-        .and_hms_opt(15, 0, 0)
-        .unwrap();
-    let app = spawn_app_at(monday, |s| {
+    let app = spawn_app_at(monday_1500(), |s| {
         send_to(s, smtp);
         s.email.worker_interval_seconds = 1;
         customise(s);
@@ -136,16 +129,14 @@ async fn an_email_to_a_name_stored_before_the_rule_goes_dead_alone_and_the_next_
         .await
         .unwrap();
 
-    let poisoned = unit
-        .app
+    unit.app
         .post("/api/v1/requests", Some(&eve), submission())
-        .await;
-    assert_eq!(poisoned.status, StatusCode::CREATED, "{}", poisoned.body);
-    let control = unit
-        .app
+        .await
+        .created();
+    unit.app
         .post("/api/v1/requests", Some(&unit.practitioner), submission())
-        .await;
-    assert_eq!(control.status, StatusCode::CREATED, "{}", control.body);
+        .await
+        .created();
 
     let arrived = arrives(&smtp, Duration::from_secs(15), |received| {
         received.iter().any(|e| e.to().contains("pat@police.test"))
@@ -238,11 +229,10 @@ async fn an_immediate_risk_alert_overtakes_a_backlog_of_five_thousand_routine_em
     routine_backlog(&unit, 5000).await;
     let mut urgent = submission();
     urgent["urgency"] = json!("immediate_risk");
-    let created = unit
-        .app
+    unit.app
         .post("/api/v1/requests", Some(&unit.practitioner), urgent)
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        .await
+        .created();
 
     let took = arrives(&smtp, Duration::from_secs(5), |received| {
         received.iter().any(is_alert)
@@ -276,8 +266,7 @@ async fn a_mailer_stuck_on_its_relay_shows_in_the_job_health_and_recovers() {
         s.email.smtp.timeout_seconds = 120;
     })
     .await;
-    let healthy = unit.app.get("/healthz/jobs", None).await;
-    assert_eq!(healthy.status, StatusCode::OK, "{}", healthy.body);
+    let healthy = unit.app.get("/healthz/jobs", None).await.ok();
     let names: Vec<&str> = healthy.body["jobs"]
         .as_array()
         .unwrap()

@@ -46,10 +46,7 @@ async fn a_caller_past_their_budget_gets_429_with_retry_after_while_others_go_on
         .await;
     // The admin has spent one call creating the practitioner.
     for _ in 0..2 {
-        assert_eq!(
-            app.get("/api/v1/me", Some(&admin)).await.status,
-            StatusCode::OK
-        );
+        app.get("/api/v1/me", Some(&admin)).await.ok();
     }
     let refused = app.get("/api/v1/me", Some(&admin)).await;
     assert_limited(&refused, 4);
@@ -76,8 +73,7 @@ async fn a_caller_past_their_budget_gets_429_with_retry_after_while_others_go_on
 
     // The budget refills at one every three seconds.
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
-    let teams = app.get("/api/v1/teams", Some(&admin)).await;
-    assert_eq!(teams.status, StatusCode::OK);
+    let teams = app.get("/api/v1/teams", Some(&admin)).await.ok();
     assert_eq!(
         teams.body["items"],
         json!([]),
@@ -89,10 +85,7 @@ async fn a_caller_past_their_budget_gets_429_with_retry_after_while_others_go_on
 async fn an_address_past_its_budget_is_refused_signed_in_or_not_and_tokens_do_not_help() {
     let app = spawn_app_with(with_limits((0, 0), (6, 4))).await;
     let admin = app.admin_token().await;
-    assert_eq!(
-        app.get("/api/v1/me", Some(&admin)).await.status,
-        StatusCode::OK
-    );
+    app.get("/api/v1/me", Some(&admin)).await.ok();
     app.get("/api/v1/me", None).await.problem(401);
     let tampered = format!("{admin}x");
     app.get("/api/v1/me", Some(&tampered)).await.problem(401);
@@ -100,7 +93,7 @@ async fn an_address_past_its_budget_is_refused_signed_in_or_not_and_tokens_do_no
     assert_limited(&app.get("/api/v1/me", Some(&admin)).await, 11);
     assert_limited(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await, 11);
     assert_limited(&app.get("/openapi.json", None).await, 11);
-    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
+    app.get("/readyz", None).await.ok();
 }
 
 #[tokio::test]

@@ -25,3 +25,4 @@ mod teams;
 mod users;
 mod web_client;
 mod web_vendor;
+mod world;

@@ -1,11 +1,11 @@
 //! A password an admin sets can be a one-time one: its holder signs in, but
 //! must change it before the rest of the API opens to them.
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::requests::submission;
+use crate::world::submission;
 
 const PROBLEM_TYPE: &str = "/problems/password-change-required";
 const NEW_PASSWORD: &str = "a-password-of-my-own";
@@ -34,14 +34,13 @@ fn assert_held_back(reply: &Reply) {
 }
 
 async fn change_own_password(app: &TestApp, token: &str) {
-    let reply = app
-        .post(
-            "/api/v1/me/password",
-            Some(token),
-            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    app.post(
+        "/api/v1/me/password",
+        Some(token),
+        json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+    )
+    .await
+    .no_content();
 }
 
 #[tokio::test]
@@ -53,14 +52,12 @@ async fn a_one_time_password_signs_in_but_opens_only_me_until_it_is_changed() {
         .await;
     assert_eq!(created["password_change_required"], true);
 
-    let login = app.login("pat@test.local", PASSWORD).await;
-    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let login = app.login("pat@test.local", PASSWORD).await.ok();
     assert_eq!(login.body["password_change_required"], true);
-    let token = login.body["access_token"].as_str().unwrap().to_owned();
-    let refresh = login.body["refresh_token"].as_str().unwrap().to_owned();
+    let token = login.string("access_token");
+    let refresh = login.string("refresh_token");
 
-    let me = app.get("/api/v1/me", Some(&token)).await;
-    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let me = app.get("/api/v1/me", Some(&token)).await.ok();
     assert_eq!(me.body["password_change_required"], true);
 
     // Reading, writing and their own settings are all held back.
@@ -75,38 +72,22 @@ async fn a_one_time_password_signs_in_but_opens_only_me_until_it_is_changed() {
     );
 
     // Refresh stays open, and says the change is still due.
-    let refreshed = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": refresh}),
-        )
-        .await;
-    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    let refreshed = app.refresh(&refresh).await.ok();
     assert_eq!(refreshed.body["password_change_required"], true);
-    let refresh = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = refreshed.string("refresh_token");
 
     change_own_password(&app, &token).await;
 
     // The same session now reaches everything its role allows.
-    let list = app.get("/api/v1/requests", Some(&token)).await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
-    let submitted = app
-        .post("/api/v1/requests", Some(&token), submission())
-        .await;
-    assert_eq!(submitted.status, StatusCode::CREATED, "{}", submitted.body);
+    app.get("/api/v1/requests", Some(&token)).await.ok();
+    app.post("/api/v1/requests", Some(&token), submission())
+        .await
+        .created();
     assert_eq!(
         app.get("/api/v1/me", Some(&token)).await.body["password_change_required"],
         false
     );
-    let refreshed = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refresh_token": refresh}),
-        )
-        .await;
-    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    let refreshed = app.refresh(&refresh).await.ok();
     assert_eq!(refreshed.body["password_change_required"], false);
     let login = app.login("pat@test.local", NEW_PASSWORD).await;
     assert_eq!(login.body["password_change_required"], false);
@@ -119,14 +100,7 @@ async fn an_account_that_must_change_its_password_can_still_sign_out() {
     app.create_user(&admin, practitioner("pat@test.local", Some(true)))
         .await;
     let (token, refresh) = app.sign_in("pat@test.local", PASSWORD).await;
-    let reply = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            json!({"refresh_token": refresh}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    app.logout(&refresh).await.no_content();
     app.get("/api/v1/me", Some(&token)).await.problem(401);
 }
 
@@ -147,31 +121,27 @@ async fn an_admins_password_reset_can_require_a_change_and_a_reset_without_it_li
         app.put(&path, Some(&admin), body)
     };
 
-    let reply = reset(Some(true)).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    reset(Some(true)).await.no_content();
     let user = app.get(&format!("/api/v1/users/{id}"), Some(&admin)).await;
     assert_eq!(user.body["password_change_required"], true);
     let login = app.login("second-admin@test.local", PASSWORD).await;
     assert_eq!(login.body["password_change_required"], true);
-    let token = login.body["access_token"].as_str().unwrap().to_owned();
+    let token = login.string("access_token");
     assert_held_back(&app.get("/api/v1/users", Some(&token)).await);
 
     // Reset again without the flag: a password to keep.
-    let reply = reset(None).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    reset(None).await.no_content();
     let user = app.get(&format!("/api/v1/users/{id}"), Some(&admin)).await;
     assert_eq!(user.body["password_change_required"], false);
     let (token, _) = app.sign_in("second-admin@test.local", PASSWORD).await;
-    let users = app.get("/api/v1/users", Some(&token)).await;
-    assert_eq!(users.status, StatusCode::OK, "{}", users.body);
+    app.get("/api/v1/users", Some(&token)).await.ok();
 
     // Required again, then met by the holder's own change.
     reset(Some(true)).await;
     let (token, _) = app.sign_in("second-admin@test.local", PASSWORD).await;
     assert_held_back(&app.get("/api/v1/users", Some(&token)).await);
     change_own_password(&app, &token).await;
-    let users = app.get("/api/v1/users", Some(&token)).await;
-    assert_eq!(users.status, StatusCode::OK, "{}", users.body);
+    app.get("/api/v1/users", Some(&token)).await.ok();
 }
 
 #[tokio::test]
@@ -190,8 +160,7 @@ async fn no_change_is_required_unless_the_admin_asks_for_one() {
     let login = app.login("pat@test.local", PASSWORD).await;
     assert_eq!(login.body["password_change_required"], false);
     let token = login.body["access_token"].as_str().unwrap();
-    let list = app.get("/api/v1/requests", Some(token)).await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    app.get("/api/v1/requests", Some(token)).await.ok();
 
     let explicit = app
         .create_user(&admin, practitioner("kim@test.local", Some(false)))
@@ -281,6 +250,6 @@ async fn a_password_change_flag_that_is_not_a_boolean_is_named() {
     reply.problem(422);
     assert_eq!(reply.fields(), ["password_change_required"]);
     let all = app.get("/api/v1/users", Some(&admin)).await;
-    assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(all.items().len(), 2);
     app.sign_in("target@test.local", PASSWORD).await;
 }

@@ -4,164 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-/// A unit with one team, a specialist in it, one outside it, a coordinator
-/// and two practitioners.
-pub struct Unit {
-    pub app: TestApp,
-    pub admin: String,
-    pub team: String,
-    pub specialist_id: String,
-    pub specialist: String,
-    pub outsider_id: String,
-    pub outsider: String,
-    pub coordinator_id: String,
-    pub coordinator: String,
-    pub practitioner_id: String,
-    pub practitioner: String,
-    pub other_practitioner: String,
-}
-
-pub async fn unit() -> Unit {
-    unit_on(spawn_app().await).await
-}
-
-/// The same unit, served by `app`.
-pub async fn unit_on(app: TestApp) -> Unit {
-    let admin = app.admin_token().await;
-    let team = app.create_team(&admin, "Crime and justice").await;
-    let other_team = app.create_team(&admin, "Health").await;
-    let mut staff = Vec::new();
-    for (email, role, team_id) in [
-        ("sam@unit.test", "specialist", &team),
-        ("ash@unit.test", "specialist", &other_team),
-        ("cat@unit.test", "coordinator", &team),
-    ] {
-        let user = app
-            .create_user(
-                &admin,
-                json!({"email": email, "display_name": email, "role": role, "password": PASSWORD,
-                       "team_ids": [team_id], "available": true}),
-            )
-            .await;
-        let (token, _) = app.sign_in(email, PASSWORD).await;
-        staff.push((user["id"].as_str().unwrap().to_owned(), token));
-    }
-    let (practitioner_id, practitioner) = app
-        .user_of_role(&admin, "practitioner", "pat@police.test")
-        .await;
-    let (_, other_practitioner) = app
-        .user_of_role(&admin, "practitioner", "kim@school.test")
-        .await;
-    let mut staff = staff.into_iter();
-    let (specialist_id, specialist) = staff.next().unwrap();
-    let (outsider_id, outsider) = staff.next().unwrap();
-    let (coordinator_id, coordinator) = staff.next().unwrap();
-    Unit {
-        app,
-        admin,
-        team,
-        specialist_id,
-        specialist,
-        outsider_id,
-        outsider,
-        coordinator_id,
-        coordinator,
-        practitioner_id,
-        practitioner,
-        other_practitioner,
-    }
-}
-
-pub fn submission() -> Value {
-    json!({
-        "title": "Concern about county lines recruitment",
-        "description": "A 15-year-old is being groomed to carry drugs between two towns.",
-        "category": "child_criminal_exploitation",
-        "urgency": "high",
-        "local_reference": "POL-123",
-        "young_person": {"age": 15, "gender": "male", "flags": ["missing_from_home"]},
-        "contact": {"method": "phone", "times": "weekdays 9-5"}
-    })
-}
-
-impl Unit {
-    pub async fn submit(&self) -> Value {
-        let reply = self
-            .app
-            .post("/api/v1/requests", Some(&self.practitioner), submission())
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        reply.body
-    }
-
-    /// A submitted request triaged into the team and assigned to the specialist.
-    pub async fn assigned(&self) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let triage = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/triage"),
-                Some(&self.coordinator),
-                json!({"priority": "P2", "team_id": self.team}),
-            )
-            .await;
-        assert_eq!(triage.status, StatusCode::OK, "{}", triage.body);
-        let assign = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/assign"),
-                Some(&self.coordinator),
-                json!({"assignee_id": self.specialist_id}),
-            )
-            .await;
-        assert_eq!(assign.status, StatusCode::OK, "{}", assign.body);
-        id
-    }
-
-    pub async fn act(&self, id: &str, action: &str, token: &str) -> Reply {
-        self.app
-            .post(
-                &format!("/api/v1/requests/{id}/{action}"),
-                Some(token),
-                json!({}),
-            )
-            .await
-    }
-
-    pub async fn message(&self, id: &str, token: &str, kind: &str, body: &str) -> Reply {
-        self.app
-            .post(
-                &format!("/api/v1/requests/{id}/messages"),
-                Some(token),
-                json!({"kind": kind, "body": body}),
-            )
-            .await
-    }
-
-    /// The request's audit trail as a coordinator reads it (with case attributes).
-    pub async fn audit_actions(&self, id: &str) -> Vec<(String, Value)> {
-        let reply = self
-            .app
-            .get(
-                &format!("/api/v1/requests/{id}/audit?limit=100"),
-                Some(&self.coordinator),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e["action"].as_str().unwrap().to_owned(), e.clone()))
-            .collect()
-    }
-}
-
-pub fn year() -> i32 {
-    use chrono::Datelike;
-    chrono::Utc::now().year()
-}
+use crate::world::{submission, unit, unit_on, year, Unit};
 
 #[tokio::test]
 async fn a_practitioner_submits_and_gets_a_reference_location_and_etag() {
@@ -169,9 +12,9 @@ async fn a_practitioner_submits_and_gets_a_reference_location_and_etag() {
     let reply = u
         .app
         .post("/api/v1/requests", Some(&u.practitioner), submission())
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    let id = reply.body["id"].as_str().unwrap();
+        .await
+        .created();
+    let id = reply.id();
     assert_eq!(
         reply.header("location"),
         Some(format!("/api/v1/requests/{id}").as_str())
@@ -306,10 +149,8 @@ async fn the_same_idempotency_key_and_body_return_the_first_result() {
             .json(&body)
             .send()
     };
-    let first = read(send(submission()).await.unwrap()).await;
-    assert_eq!(first.status, StatusCode::CREATED);
-    let again = read(send(submission()).await.unwrap()).await;
-    assert_eq!(again.status, StatusCode::CREATED);
+    let first = read(send(submission()).await.unwrap()).await.created();
+    let again = read(send(submission()).await.unwrap()).await.created();
     assert_eq!(again.body["id"], first.body["id"]);
     assert_eq!(again.header("idempotency-replayed"), Some("true"));
 
@@ -331,12 +172,12 @@ async fn the_same_idempotency_key_and_body_return_the_first_result() {
             .await
             .unwrap(),
     )
-    .await;
-    assert_eq!(other.status, StatusCode::CREATED);
+    .await
+    .created();
     assert_ne!(other.body["id"], first.body["id"]);
 
     let list = u.app.get("/api/v1/requests", Some(&u.practitioner)).await;
-    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list.items().len(), 1);
 }
 
 #[tokio::test]
@@ -357,13 +198,12 @@ async fn concurrent_duplicate_submissions_create_one_request() {
     }
     let mut ids = HashSet::new();
     for call in calls {
-        let reply = call.await.unwrap();
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        ids.insert(reply.body["id"].as_str().unwrap().to_owned());
+        let reply = call.await.unwrap().created();
+        ids.insert(reply.id());
     }
     assert_eq!(ids.len(), 1);
     let list = u.app.get("/api/v1/requests", Some(&u.practitioner)).await;
-    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list.items().len(), 1);
 }
 
 #[tokio::test]
@@ -388,9 +228,8 @@ async fn references_stay_unique_under_concurrent_submissions() {
     }
     let mut references = HashSet::new();
     for call in calls {
-        let reply = call.await.unwrap();
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        references.insert(reply.body["reference"].as_str().unwrap().to_owned());
+        let reply = call.await.unwrap().created();
+        references.insert(reply.string("reference"));
     }
     let expected: HashSet<String> = (1..=20).map(|n| format!("NRU-{}-{n:06}", year())).collect();
     assert_eq!(references, expected);
@@ -458,7 +297,7 @@ async fn another_practitioner_learns_nothing_about_a_request() {
 async fn a_request_lives_from_submission_to_closure() {
     let u = unit().await;
     let submitted = u.submit().await;
-    let id = submitted["id"].as_str().unwrap().to_owned();
+    let id = submitted.id();
     // An untriaged request is in no team, so a specialist cannot even see it.
     u.app
         .post(
@@ -527,15 +366,14 @@ async fn a_request_lives_from_submission_to_closure() {
         .problem(403);
 
     // The first staff reply is the first response.
-    let reply = u
-        .message(
-            &id,
-            &u.specialist,
-            "reply",
-            "Thank you; we can help. Please call us.",
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    u.message(
+        &id,
+        &u.specialist,
+        "reply",
+        "Thank you; we can help. Please call us.",
+    )
+    .await
+    .created();
     let detail = u
         .app
         .get(&format!("/api/v1/requests/{id}"), Some(&u.practitioner))
@@ -546,10 +384,9 @@ async fn a_request_lives_from_submission_to_closure() {
     let paused = u.act(&id, "request-information", &u.specialist).await;
     assert_eq!(paused.body["status"], "awaiting_requester");
     assert_eq!(paused.body["paused"], true);
-    let answer = u
-        .message(&id, &u.practitioner, "reply", "The school is St Example's.")
-        .await;
-    assert_eq!(answer.status, StatusCode::CREATED);
+    u.message(&id, &u.practitioner, "reply", "The school is St Example's.")
+        .await
+        .created();
     let resumed = u
         .app
         .get(&format!("/api/v1/requests/{id}"), Some(&u.specialist))
@@ -586,9 +423,8 @@ async fn a_request_lives_from_submission_to_closure() {
             Some(&u.practitioner),
         )
         .await;
-    let changes: Vec<(String, String)> = timeline.body["items"]
-        .as_array()
-        .unwrap()
+    let changes: Vec<(String, String)> = timeline
+        .items()
         .iter()
         .filter(|i| i["kind"] == "status_change")
         .map(|i| {
@@ -618,7 +454,7 @@ async fn a_request_lives_from_submission_to_closure() {
 #[tokio::test]
 async fn the_requester_may_withdraw_before_resolution_and_then_nothing_moves() {
     let u = unit().await;
-    let id = u.submit().await["id"].as_str().unwrap().to_owned();
+    let id = u.submit().await.id();
     u.act(&id, "withdraw", &u.coordinator).await.problem(403);
     let withdrawn = u.act(&id, "withdraw", &u.practitioner).await;
     assert_eq!(withdrawn.body["status"], "withdrawn");
@@ -686,13 +522,13 @@ async fn internal_notes_never_reach_the_requester() {
             Some(&u.coordinator),
         )
         .await;
-    assert_eq!(staff_messages.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(staff_messages.items().len(), 2);
 }
 
 #[tokio::test]
 async fn stale_or_missing_if_match_is_refused_and_nothing_is_overwritten() {
     let u = unit().await;
-    let id = u.submit().await["id"].as_str().unwrap().to_owned();
+    let id = u.submit().await.id();
     let path = format!("/api/v1/requests/{id}");
     let patch = |version: Option<&str>, body: Value| {
         let mut request = u
@@ -717,8 +553,8 @@ async fn stale_or_missing_if_match_is_refused_and_nothing_is_overwritten() {
         .await
         .unwrap(),
     )
-    .await;
-    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    .await
+    .ok();
     assert_eq!(first.header("etag"), Some("\"2\""));
     assert_eq!(first.body["young_person"]["age"], 16);
     // A second editor still holding version 1 is refused.
@@ -788,7 +624,7 @@ async fn stale_or_missing_if_match_is_refused_and_nothing_is_overwritten() {
 async fn a_null_title_or_description_is_refused_by_name_and_changes_nothing() {
     let u = unit().await;
     let submitted = u.submit().await;
-    let id = submitted["id"].as_str().unwrap().to_owned();
+    let id = submitted.id();
     let path = format!("/api/v1/requests/{id}");
     for (body, fields) in [
         (json!({"title": null}), vec!["title"]),
@@ -868,14 +704,13 @@ async fn staff_reads_are_audited_and_the_trail_is_for_coordinators_and_admins() 
         "{actions:?}"
     );
 
-    let by_coordinator = u
-        .app
+    u.app
         .get(
             &format!("/api/v1/requests/{id}/audit"),
             Some(&u.coordinator),
         )
-        .await;
-    assert_eq!(by_coordinator.status, StatusCode::OK);
+        .await
+        .ok();
     u.app
         .get(&format!("/api/v1/requests/{id}/audit"), Some(&u.specialist))
         .await
@@ -894,7 +729,7 @@ async fn staff_reads_are_audited_and_the_trail_is_for_coordinators_and_admins() 
             Some(&u.admin),
         )
         .await;
-    assert_eq!(all.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(all.items().len(), 1);
     u.app
         .get("/api/v1/audit", Some(&u.coordinator))
         .await
@@ -915,16 +750,14 @@ async fn audit_rows_and_accounts_are_stamped_by_the_service_clock() {
         .and_hms_opt(9, 0, 0)
         .unwrap();
     let u = unit_on(spawn_app_at(start, |_| {}).await).await;
-    let id = u.submit().await["id"].as_str().unwrap().to_owned();
+    let id = u.submit().await.id();
     u.app.clock.advance(chrono::Duration::seconds(90));
-    let read = u
-        .app
-        .get(&format!("/api/v1/requests/{id}"), Some(&u.coordinator))
-        .await;
-    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    u.detail(&id).await;
     u.app.clock.advance(chrono::Duration::seconds(90));
-    let listed = u.app.get("/api/v1/requests", Some(&u.coordinator)).await;
-    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    u.app
+        .get("/api/v1/requests", Some(&u.coordinator))
+        .await
+        .ok();
 
     let trail = u
         .app
@@ -986,12 +819,8 @@ async fn the_database_refuses_to_change_or_delete_audit_rows() {
     assert!(!outcome("DELETE FROM audit_log"));
     assert!(outcome("SELECT 1"), "control: the connection itself works");
     let audit = u.app.get("/api/v1/audit", Some(&u.admin)).await;
-    assert!(audit.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|e| e["action"] != "tampered"));
-    assert!(!audit.body["items"].as_array().unwrap().is_empty());
+    assert!(audit.items().iter().all(|e| e["action"] != "tampered"));
+    assert!(!audit.items().is_empty());
 }
 
 #[tokio::test]
@@ -1019,18 +848,12 @@ async fn specialists_see_their_team_and_exclusions_hide_a_request_everywhere() {
                                            "password": PASSWORD, "team_ids": [u.team]}),
             )
             .await;
-        (
-            user["id"].as_str().unwrap().to_owned(),
-            u.app.sign_in("lee@unit.test", PASSWORD).await.0,
-        )
+        (user.id(), u.app.sign_in("lee@unit.test", PASSWORD).await.0)
     };
-    assert_eq!(
-        u.app
-            .get(&format!("/api/v1/requests/{id}"), Some(&teammate))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    u.app
+        .get(&format!("/api/v1/requests/{id}"), Some(&teammate))
+        .await
+        .ok();
     let exclusions = format!("/api/v1/requests/{id}/exclusions");
     u.app
         .post(
@@ -1049,15 +872,14 @@ async fn specialists_see_their_team_and_exclusions_hide_a_request_everywhere() {
         )
         .await;
     holder.problem(409);
-    let excluded = u
-        .app
+    u.app
         .post(
             &exclusions,
             Some(&u.coordinator),
             json!({"user_id": teammate_id}),
         )
-        .await;
-    assert_eq!(excluded.status, StatusCode::NO_CONTENT, "{}", excluded.body);
+        .await
+        .no_content();
     assert_eq!(
         u.app.get(&exclusions, Some(&u.coordinator)).await.body["user_ids"],
         json!([teammate_id])
@@ -1098,23 +920,19 @@ async fn specialists_see_their_team_and_exclusions_hide_a_request_everywhere() {
     assign.problem(422);
     assert_eq!(assign.fields(), ["assignee_id"]);
 
-    let removed = u
-        .app
+    u.app
         .call(
             Method::DELETE,
             &format!("{exclusions}/{teammate_id}"),
             Some(&u.coordinator),
             None,
         )
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        u.app
-            .get(&format!("/api/v1/requests/{id}"), Some(&teammate))
-            .await
-            .status,
-        StatusCode::OK
-    );
+        .await
+        .no_content();
+    u.app
+        .get(&format!("/api/v1/requests/{id}"), Some(&teammate))
+        .await
+        .ok();
 }
 
 #[tokio::test]
@@ -1164,14 +982,13 @@ async fn break_glass_opens_a_request_for_a_time_and_is_reported() {
             Some(&u.outsider),
             json!({"reason": "Covering the on-call rota tonight"}),
         )
-        .await;
-    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.body);
+        .await
+        .created();
     assert_eq!(grant.body["user_id"], json!(u.outsider_id));
-    let read = u
-        .app
+    u.app
         .get(&format!("/api/v1/requests/{id}"), Some(&u.outsider))
-        .await;
-    assert_eq!(read.status, StatusCode::OK);
+        .await
+        .ok();
 
     let audit = u.audit_actions(&id).await;
     assert!(audit
@@ -1210,7 +1027,7 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
         .app
         .get("/api/v1/requests?limit=2", Some(&u.practitioner))
         .await;
-    assert_eq!(mine.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(mine.items().len(), 2);
     let mut seen = HashSet::new();
     let mut cursor = None::<String>;
     loop {
@@ -1219,8 +1036,8 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
             None => "/api/v1/requests?limit=2&sort=oldest".to_owned(),
         };
         let page = u.app.get(&path, Some(&u.coordinator)).await;
-        for item in page.body["items"].as_array().unwrap() {
-            assert!(seen.insert(item["id"].as_str().unwrap().to_owned()));
+        for item in page.items() {
+            assert!(seen.insert(item.id()));
         }
         match page.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -1237,7 +1054,7 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
         .app
         .get("/api/v1/requests?status=assigned", Some(&u.coordinator))
         .await;
-    assert_eq!(assigned.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(assigned.items().len(), 1);
     let by_assignee = u
         .app
         .get(
@@ -1245,7 +1062,7 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
             Some(&u.coordinator),
         )
         .await;
-    assert_eq!(by_assignee.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_assignee.items().len(), 1);
     let p2 = u
         .app
         .get(
@@ -1253,7 +1070,7 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
             Some(&u.coordinator),
         )
         .await;
-    assert_eq!(p2.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(p2.items().len(), 1);
     let reference = format!("NRU-{}-000003", year());
     let by_ref = u
         .app
@@ -1278,7 +1095,7 @@ async fn lists_filter_and_page_through_what_the_caller_may_see() {
             Some(&u.coordinator),
         )
         .await;
-    assert_eq!(past.body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(past.items().len(), 5);
     // Untriaged requests have no team, so the specialist sees only the assigned one.
     assert_eq!(
         u.app
@@ -1337,8 +1154,7 @@ async fn an_idempotency_key_is_forgotten_after_its_time() {
     let replay = read(send().await.unwrap()).await;
     assert_eq!(replay.body["id"], first.body["id"]);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let later = read(send().await.unwrap()).await;
-    assert_eq!(later.status, StatusCode::CREATED);
+    let later = read(send().await.unwrap()).await.created();
     assert_ne!(
         later.body["id"], first.body["id"],
         "an expired key starts afresh"
@@ -1466,7 +1282,7 @@ async fn every_request_endpoint_refuses_strangers_anonymous_callers_and_forged_t
 #[tokio::test]
 async fn admins_read_the_audit_trail_without_case_attributes() {
     let u = unit().await;
-    let id = u.submit().await["id"].as_str().unwrap().to_owned();
+    let id = u.submit().await.id();
     let edit = u
         .app
         .client
@@ -1521,21 +1337,6 @@ impl Unit {
             .map(|(_, e)| e)
             .collect()
     }
-
-    /// A submitted request triaged into the team's queue, unassigned.
-    async fn queued(&self) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let triage = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/triage"),
-                Some(&self.coordinator),
-                json!({"priority": "P3", "team_id": self.team}),
-            )
-            .await;
-        assert_eq!(triage.status, StatusCode::OK, "{}", triage.body);
-        id
-    }
 }
 
 #[tokio::test]
@@ -1543,11 +1344,10 @@ async fn reading_a_requests_triage_history_is_on_its_trail() {
     let u = unit().await;
     let id = u.assigned().await;
     for token in [&u.coordinator, &u.specialist] {
-        let history = u
-            .app
+        u.app
             .get(&format!("/api/v1/requests/{id}/triage"), Some(token))
-            .await;
-        assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+            .await
+            .ok();
     }
     assert_eq!(
         u.rows_of(&id, "triage.read", &u.coordinator_id).await.len(),
@@ -1575,8 +1375,7 @@ async fn an_edit_that_changes_nothing_is_on_the_trail_as_a_read_of_the_request()
         .send()
         .await
         .unwrap();
-    let empty = read(empty).await;
-    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    let empty = read(empty).await.ok();
     assert_eq!(empty.body["description"], submission()["description"]);
     assert_eq!(empty.body["version"], version, "nothing changed");
     let reads = u.rows_of(&id, "request.read", &u.coordinator_id).await;
@@ -1598,8 +1397,8 @@ async fn claiming_a_request_one_already_holds_is_on_the_trail_as_a_read() {
             Some(&u.specialist),
             json!({}),
         )
-        .await;
-    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        .await
+        .ok();
     assert_eq!(again.body["assignee_id"], u.specialist_id.as_str());
     assert_eq!(
         u.rows_of(&id, "request.read", &u.specialist_id).await.len(),
@@ -1610,16 +1409,15 @@ async fn claiming_a_request_one_already_holds_is_on_the_trail_as_a_read() {
 #[tokio::test]
 async fn a_staff_list_page_is_one_trail_row_naming_every_request_it_showed() {
     let u = unit().await;
-    let first = u.queued().await;
-    let second = u.queued().await;
+    let first = u.triaged("P3").await;
+    let second = u.triaged("P3").await;
     for (path, token) in [
         ("/api/v1/requests", &u.coordinator),
         ("/api/v1/queue", &u.specialist),
         ("/api/v1/requests", &u.practitioner),
     ] {
-        let page = u.app.get(path, Some(token)).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        assert_eq!(page.body["items"].as_array().unwrap().len(), 2, "{path}");
+        let page = u.app.get(path, Some(token)).await.ok();
+        assert_eq!(page.items().len(), 2, "{path}");
     }
     for (action, actor_id) in [
         ("requests.listed", &u.coordinator_id),
@@ -1643,8 +1441,8 @@ async fn a_staff_list_page_is_one_trail_row_naming_every_request_it_showed() {
     let for_admin = u
         .app
         .get("/api/v1/audit?action=queue.listed", Some(&u.admin))
-        .await;
-    assert_eq!(for_admin.status, StatusCode::OK, "{}", for_admin.body);
+        .await
+        .ok();
     assert_eq!(
         for_admin.body["items"][0]["details"]["request_ids"]
             .as_array()

@@ -10,9 +10,8 @@ use nru_helpdesk::config::Settings;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::cli::{run, stdout};
 use crate::helpers::*;
-use crate::requests::{submission, unit_on, Unit};
+use crate::world::{submission, unit_on, Unit};
 
 const MARKER: &str = "[redacted]";
 const NOTE: &str = "Internal: the school has raised this twice before.";
@@ -44,8 +43,9 @@ impl Unit {
     async fn closed(&self) -> String {
         let id = self.assigned().await;
         for (kind, body) in [("internal_note", NOTE), ("reply", REPLY)] {
-            let posted = self.message(&id, &self.specialist, kind, body).await;
-            assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+            self.message(&id, &self.specialist, kind, body)
+                .await
+                .created();
         }
         for (action, token) in [("resolve", &self.specialist), ("close", &self.practitioner)] {
             let done = self.act(&id, action, token).await;
@@ -57,15 +57,13 @@ impl Unit {
     /// Resolved by the specialist and never closed.
     async fn resolved(&self) -> String {
         let id = self.assigned().await;
-        let done = self.act(&id, "resolve", &self.specialist).await;
-        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        self.act(&id, "resolve", &self.specialist).await.ok();
         id
     }
 
     async fn withdrawn(&self) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let done = self.act(&id, "withdraw", &self.practitioner).await;
-        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        let id = self.submit().await.id();
+        self.act(&id, "withdraw", &self.practitioner).await.ok();
         id
     }
 
@@ -73,27 +71,15 @@ impl Unit {
         self.app.clock.advance(by);
     }
 
-    async fn read_request(&self, id: &str) -> Value {
-        let reply = self
-            .app
-            .get(&format!("/api/v1/requests/{id}"), Some(&self.coordinator))
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
-    }
-
     async fn bodies(&self, id: &str) -> Vec<String> {
-        let reply = self
-            .app
+        self.app
             .get(
                 &format!("/api/v1/requests/{id}/messages?limit=100"),
                 Some(&self.coordinator),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"]
-            .as_array()
-            .unwrap()
+            .await
+            .ok()
+            .items()
             .iter()
             .map(|m| m["body"].as_str().unwrap().to_owned())
             .collect()
@@ -114,18 +100,6 @@ impl Unit {
         ids
     }
 
-    async fn report_groups(&self, query: &str) -> Value {
-        let reply = self
-            .app
-            .get(
-                &format!("/api/v1/reports/response-times?{query}"),
-                Some(&self.coordinator),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["groups"].clone()
-    }
-
     async fn export(&self, id: &str, token: Option<&str>) -> Reply {
         self.app
             .get(&format!("/api/v1/admin/requests/{id}/export"), token)
@@ -138,7 +112,7 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
-/// The request's free text as submitted (tests/api/requests.rs `submission`).
+/// The request's free text as submitted (tests/api/world.rs `submission`).
 fn assert_intact(detail: &Value) {
     let submitted = submission();
     assert_eq!(detail["title"], submitted["title"]);
@@ -155,8 +129,8 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
     let withdrawn = unit.withdrawn().await;
     let resolved = unit.resolved().await;
     let open = unit.assigned().await;
-    let before = unit.read_request(&closed).await;
-    let messages_before = unit.read_request(&closed).await["message_count"].clone();
+    let before = unit.detail(&closed).await;
+    let messages_before = unit.detail(&closed).await["message_count"].clone();
 
     // Closed 400 days later: 330 days short of the period at the end.
     unit.advance(Duration::days(400));
@@ -168,13 +142,13 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
 
     unit.advance(Duration::days(1));
     let report_query = "from=2024-01-08&to=2025-02-10&group_by=category";
-    let report_before = unit.report_groups(report_query).await;
+    let report_before = unit.report(report_query).await["groups"].clone();
     assert_eq!(
         unit.redact().await,
         sorted(vec![closed.clone(), withdrawn.clone()])
     );
 
-    let after = unit.read_request(&closed).await;
+    let after = unit.detail(&closed).await;
     assert_eq!(after["title"], MARKER);
     assert_eq!(after["description"], MARKER);
     assert_eq!(after["local_reference"], Value::Null);
@@ -220,8 +194,8 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
         .unwrap()
         .iter()
         .all(|d| d["reason"] == MARKER));
-    assert_eq!(unit.read_request(&withdrawn).await["title"], MARKER);
-    assert_eq!(unit.report_groups(report_query).await, report_before);
+    assert_eq!(unit.detail(&withdrawn).await["title"], MARKER);
+    assert_eq!(unit.report(report_query).await["groups"], report_before);
 
     // One audit row, by the service, with no case text in it.
     let rows = unit.redaction_rows(&closed).await;
@@ -250,8 +224,8 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
     );
 
     // The open request and the recently closed one keep their text.
-    assert_intact(&unit.read_request(&open).await);
-    assert_intact(&unit.read_request(&recent).await);
+    assert_intact(&unit.detail(&open).await);
+    assert_intact(&unit.detail(&recent).await);
     assert_eq!(unit.bodies(&recent).await, [NOTE, REPLY]);
 
     // Running again changes nothing and audits nothing more.
@@ -260,16 +234,16 @@ async fn requests_finished_longer_ago_than_the_period_are_redacted_and_the_rest_
 
     // Resolved and never closed: finished when the 14-day reopen window
     // ended, so due that much later.
-    assert_intact(&unit.read_request(&resolved).await);
+    assert_intact(&unit.detail(&resolved).await);
     unit.advance(Duration::days(14));
     assert_eq!(unit.redact().await, vec![resolved.clone()]);
-    assert_eq!(unit.read_request(&resolved).await["title"], MARKER);
+    assert_eq!(unit.detail(&resolved).await["title"], MARKER);
 
     // The recent one's turn comes when its own period has passed.
     unit.advance(Duration::days(386));
     assert_eq!(unit.redact().await, vec![recent.clone()]);
-    assert_eq!(unit.read_request(&recent).await["title"], MARKER);
-    assert_intact(&unit.read_request(&open).await);
+    assert_eq!(unit.detail(&recent).await["title"], MARKER);
+    assert_intact(&unit.detail(&open).await);
 }
 
 #[tokio::test]
@@ -299,7 +273,7 @@ async fn concurrent_runs_redact_each_request_once_with_one_audit_row() {
     );
     for id in &ids {
         assert_eq!(unit.redaction_rows(id).await.len(), 1, "{id}");
-        assert_eq!(unit.read_request(id).await["title"], MARKER);
+        assert_eq!(unit.detail(id).await["title"], MARKER);
     }
     assert!(unit.redact().await.is_empty());
 }
@@ -318,9 +292,9 @@ async fn the_redact_command_redacts_what_is_due_in_the_database() {
     let out = stdout(&run(&url, &["redact"], None));
     assert!(out.contains("1 request(s) redacted"), "{out}");
     assert!(out.contains("730 days"), "{out}");
-    assert_eq!(unit.read_request(&old).await["title"], MARKER);
+    assert_eq!(unit.detail(&old).await["title"], MARKER);
     assert_eq!(unit.bodies(&old).await, [MARKER, MARKER]);
-    assert_intact(&unit.read_request(&recent).await);
+    assert_intact(&unit.detail(&recent).await);
 
     let again = stdout(&run(&url, &["redact"], None));
     assert!(again.contains("0 request(s) redacted"), "{again}");
@@ -331,8 +305,7 @@ async fn the_redact_command_redacts_what_is_due_in_the_database() {
 async fn an_admin_exports_a_request_whole_and_the_export_is_audited() {
     let unit = unit_at(start(), |_| {}).await;
     let id = unit.closed().await;
-    let reply = unit.export(&id, Some(&unit.admin)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = unit.export(&id, Some(&unit.admin)).await.ok();
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let export = reply.body;
     assert_eq!(export["request"]["id"], id.as_str());
@@ -502,5 +475,5 @@ async fn the_job_forgets_sign_in_attempts_refresh_tokens_and_idempotency_keys_pa
     }
     // The request itself stays.
     let mine = app.get("/api/v1/requests", Some(&unit.practitioner)).await;
-    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine.items().len(), 1);
 }

@@ -3,20 +3,12 @@
 //! requests, reports checked against hand calculations, and metrics. The
 //! service's clock is a manual one the tests move: nothing here sleeps.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::requests::{unit_on, Unit};
-
-/// Monday 30 November 2026, 15:00 in London (GMT, so also UTC).
-fn monday_1500() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 30)
-        .unwrap()
-        .and_hms_opt(15, 0, 0)
-        .unwrap()
-}
+use crate::world::{monday_1500, unit_on, Unit};
 
 /// `day` of the week starting Monday 30 November 2026 (0 = Monday), at `h:m` UTC.
 fn at(day: u64, h: u32, m: u32) -> String {
@@ -56,69 +48,32 @@ impl Unit {
             .collect()
     }
 
-    async fn detail(&self, id: &str) -> Value {
-        let reply = self
-            .app
-            .get(&format!("/api/v1/requests/{id}"), Some(&self.coordinator))
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
-    }
-
     async fn events(&self, id: &str) -> Vec<Value> {
-        let reply = self
-            .app
+        self.app
             .get(
                 &format!("/api/v1/requests/{id}/sla-events"),
                 Some(&self.coordinator),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body.as_array().unwrap().clone()
+            .await
+            .ok()
+            .body
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     async fn ids_with_sla(&self, state: &str) -> Vec<String> {
-        let reply = self
-            .app
+        self.app
             .get(
                 &format!("/api/v1/requests?sla={state}"),
                 Some(&self.coordinator),
             )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body["items"]
-            .as_array()
-            .unwrap()
+            .await
+            .ok()
+            .items()
             .iter()
-            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .map(|r| r.id())
             .collect()
-    }
-
-    /// A submitted request triaged at `priority` into the team, unassigned.
-    async fn triaged(&self, priority: &str) -> String {
-        let id = self.submit().await["id"].as_str().unwrap().to_owned();
-        let reply = self
-            .app
-            .post(
-                &format!("/api/v1/requests/{id}/triage"),
-                Some(&self.coordinator),
-                json!({"priority": priority, "team_id": self.team}),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        id
-    }
-
-    async fn report(&self, query: &str) -> Value {
-        let reply = self
-            .app
-            .get(
-                &format!("/api/v1/reports/response-times?{query}"),
-                Some(&self.coordinator),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        reply.body
     }
 }
 
@@ -161,8 +116,9 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
 
     // 16:20: the specialist asks the requester for more; the clocks stop.
     unit.set_time(0, 16, 20);
-    let paused = unit.act(&id, "request-information", &unit.specialist).await;
-    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    unit.act(&id, "request-information", &unit.specialist)
+        .await
+        .ok();
     let detail = unit.detail(&id).await;
     assert_eq!(
         detail["due_at"],
@@ -178,15 +134,14 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
 
     // Tuesday 10:00: the requester answers; 40 of 120 minutes are left.
     unit.set_time(1, 10, 0);
-    let answered = unit
-        .message(
-            &id,
-            &unit.practitioner,
-            "reply",
-            "Here is what you asked for.",
-        )
-        .await;
-    assert_eq!(answered.status, StatusCode::CREATED, "{}", answered.body);
+    unit.message(
+        &id,
+        &unit.practitioner,
+        "reply",
+        "Here is what you asked for.",
+    )
+    .await
+    .created();
     let sla = unit.detail(&id).await["sla"].clone();
     assert_eq!(sla["first_response_due_at"], at(1, 10, 40));
     assert_eq!(
@@ -205,10 +160,9 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
 
     // 10:30: the first reply, after 110 counted minutes: in time.
     unit.set_time(1, 10, 30);
-    let reply = unit
-        .message(&id, &unit.specialist, "reply", "Our advice follows.")
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    unit.message(&id, &unit.specialist, "reply", "Our advice follows.")
+        .await
+        .created();
     let sla = unit.detail(&id).await["sla"].clone();
     assert_eq!(sla["first_response_met"], true);
     assert_eq!(sla["state"], "ok", "the warned clock has stopped");
@@ -230,8 +184,7 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
 
     // 11:30: resolved, late.
     unit.set_time(2, 11, 30);
-    let resolved = unit.act(&id, "resolve", &unit.specialist).await;
-    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    unit.act(&id, "resolve", &unit.specialist).await.ok();
     assert_eq!(unit.detail(&id).await["sla"]["resolution_met"], false);
 
     let events = unit.events(&id).await;
@@ -277,9 +230,9 @@ async fn a_request_walks_through_warning_pause_resume_reply_and_a_missed_resolut
             "/api/v1/reports/sla-breaches?from=2026-11-30&to=2026-12-06",
             Some(&unit.coordinator),
         )
-        .await;
-    assert_eq!(breaches.status, StatusCode::OK, "{}", breaches.body);
-    let items = breaches.body["items"].as_array().unwrap();
+        .await
+        .ok();
+    let items = breaches.items();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["request_id"], id);
     assert_eq!(items[0]["clock"], "resolution");
@@ -297,10 +250,9 @@ async fn report_percentiles_match_a_hand_calculation_in_json_and_csv() {
     }
     for (id, minute) in ids.iter().zip([10, 20, 40, 80]) {
         unit.set_time(0, 15 + minute / 60, minute % 60);
-        let reply = unit
-            .message(id, &unit.coordinator, "reply", "Advice.")
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        unit.message(id, &unit.coordinator, "reply", "Advice.")
+            .await
+            .created();
     }
     // Sorted 600, 1200, 2400, 4800 s: the median lies halfway between 1200
     // and 2400; the 90th percentile at rank 2.7, 70% of the way from 2400 to 4800.
@@ -419,8 +371,8 @@ async fn the_queue_puts_the_earliest_deadline_first_whatever_the_priority() {
             &format!("/api/v1/queue?team_id={}", unit.team),
             Some(&unit.coordinator),
         )
-        .await;
-    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+        .await
+        .ok();
     let order: Vec<&str> = queue.body["items"]
         .as_array()
         .unwrap()
@@ -439,16 +391,15 @@ async fn an_unacknowledged_p1_escalates_step_by_step_until_a_coordinator_on_duty
         .app
         .user_of_role(&unit.admin, "coordinator", "dee@unit.test")
         .await;
-    let shift = unit
-        .app
+    unit.app
         .post(
             "/api/v1/rota",
             Some(&unit.coordinator),
             json!({"user_id": duty_id, "duty": "duty_coordinator",
                    "starts_at": at(0, 9, 0), "ends_at": at(0, 21, 0)}),
         )
-        .await;
-    assert_eq!(shift.status, StatusCode::CREATED, "{}", shift.body);
+        .await
+        .created();
 
     let id = unit.triaged("P1").await;
     let ack = unit.detail(&id).await["sla"]["acknowledgement"].clone();
@@ -484,8 +435,7 @@ async fn an_unacknowledged_p1_escalates_step_by_step_until_a_coordinator_on_duty
     unit.app.post(&path, None, json!({})).await.problem(401);
 
     unit.set_time(0, 15, 27);
-    let done = unit.app.post(&path, Some(&duty), json!({})).await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let done = unit.app.post(&path, Some(&duty), json!({})).await.ok();
     let ack = &done.body["sla"]["acknowledgement"];
     assert_eq!(ack["acknowledged_by"], duty_id);
     assert_eq!(ack["seconds"], 27 * 60);
@@ -532,15 +482,14 @@ async fn an_unacknowledged_p1_escalates_step_by_step_until_a_coordinator_on_duty
 async fn the_assignee_may_acknowledge_their_p1_request() {
     let unit = walk_unit().await;
     let id = unit.triaged("P1").await;
-    let assign = unit
-        .app
+    unit.app
         .post(
             &format!("/api/v1/requests/{id}/assign"),
             Some(&unit.coordinator),
             json!({"assignee_id": unit.specialist_id}),
         )
-        .await;
-    assert_eq!(assign.status, StatusCode::OK, "{}", assign.body);
+        .await
+        .ok();
     unit.app.clock.advance(Duration::minutes(3));
     let done = unit
         .app
@@ -549,8 +498,8 @@ async fn the_assignee_may_acknowledge_their_p1_request() {
             Some(&unit.specialist),
             json!({}),
         )
-        .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        .await
+        .ok();
     assert_eq!(done.body["sla"]["acknowledgement"]["seconds"], 180);
     unit.set_time(0, 16, 0);
     assert!(!unit
@@ -573,9 +522,9 @@ async fn coordinators_keep_the_rota_and_bad_shifts_are_refused_by_field() {
     let created = unit
         .app
         .post("/api/v1/rota", Some(&unit.coordinator), good.clone())
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let shift_id = created.body["id"].as_str().unwrap().to_owned();
+        .await
+        .created();
+    let shift_id = created.id();
     assert_eq!(
         created.header("location"),
         Some(format!("/api/v1/rota/{shift_id}").as_str())
@@ -630,8 +579,11 @@ async fn coordinators_keep_the_rota_and_bad_shifts_are_refused_by_field() {
         .await;
     assert_eq!(nobody.problem(422)["errors"][0]["field"], "user_id");
 
-    let listed = unit.app.get("/api/v1/rota", Some(&unit.specialist)).await;
-    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let listed = unit
+        .app
+        .get("/api/v1/rota", Some(&unit.specialist))
+        .await
+        .ok();
     assert_eq!(listed.body["items"][0]["id"], shift_id);
     let later = unit
         .app
@@ -640,7 +592,7 @@ async fn coordinators_keep_the_rota_and_bad_shifts_are_refused_by_field() {
             Some(&unit.specialist),
         )
         .await;
-    assert_eq!(later.body["items"].as_array().unwrap().len(), 0);
+    assert_eq!(later.items().len(), 0);
     unit.app
         .get("/api/v1/rota", Some(&unit.practitioner))
         .await
@@ -651,16 +603,15 @@ async fn coordinators_keep_the_rota_and_bad_shifts_are_refused_by_field() {
         .call(reqwest::Method::DELETE, &path, Some(&unit.specialist), None)
         .await
         .problem(403);
-    let removed = unit
-        .app
+    unit.app
         .call(
             reqwest::Method::DELETE,
             &path,
             Some(&unit.coordinator),
             None,
         )
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+        .await
+        .no_content();
     unit.app
         .call(
             reqwest::Method::DELETE,
@@ -676,8 +627,7 @@ async fn coordinators_keep_the_rota_and_bad_shifts_are_refused_by_field() {
 async fn concurrent_reports_wait_their_turn_and_all_give_the_same_figures() {
     let unit = walk_unit().await;
     let path = "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30&group_by=team";
-    let expected = unit.app.get(path, Some(&unit.coordinator)).await;
-    assert_eq!(expected.status, StatusCode::OK, "{}", expected.body);
+    let expected = unit.app.get(path, Some(&unit.coordinator)).await.ok();
     // Twelve at once against two turns (sla.reports_at_once): all answer.
     let calls: Vec<_> = (0..12)
         .map(|_| {
@@ -690,8 +640,7 @@ async fn concurrent_reports_wait_their_turn_and_all_give_the_same_figures() {
         })
         .collect();
     for call in calls {
-        let reply = call.await.unwrap();
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let reply = call.await.unwrap().ok();
         assert_eq!(reply.body, expected.body);
     }
 }
@@ -700,8 +649,7 @@ async fn concurrent_reports_wait_their_turn_and_all_give_the_same_figures() {
 async fn reports_are_for_coordinators_and_admins_over_a_bounded_range() {
     let unit = walk_unit().await;
     let path = "/api/v1/reports/response-times?from=2026-11-01&to=2026-11-30";
-    let admin = unit.app.get(path, Some(&unit.admin)).await;
-    assert_eq!(admin.status, StatusCode::OK, "{}", admin.body);
+    unit.app.get(path, Some(&unit.admin)).await.ok();
     for token in [&unit.specialist, &unit.practitioner] {
         unit.app.get(path, Some(token)).await.problem(403);
     }
@@ -753,8 +701,7 @@ async fn sla_events_are_for_staff_who_may_see_the_request() {
     let unit = walk_unit().await;
     let id = unit.triaged("P3").await;
     let path = format!("/api/v1/requests/{id}/sla-events");
-    let seen = unit.app.get(&path, Some(&unit.specialist)).await;
-    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    unit.app.get(&path, Some(&unit.specialist)).await.ok();
     unit.app.get(&path, Some(&unit.outsider)).await.problem(404);
     unit.app
         .get(&path, Some(&unit.practitioner))
@@ -767,8 +714,7 @@ async fn sla_events_are_for_staff_who_may_see_the_request() {
 async fn metrics_count_requests_per_route_and_show_the_unit_state() {
     let unit = walk_unit().await;
     unit.assigned().await;
-    let metrics = unit.app.get("/metrics", None).await;
-    assert_eq!(metrics.status, StatusCode::OK);
+    let metrics = unit.app.get("/metrics", None).await.ok();
     let text = metrics.body.as_str().unwrap();
     assert!(
         text.contains("nru_http_requests_total{endpoint=\"/api/v1/requests\",method=\"POST\",status=\"201\"} 1"),
@@ -791,8 +737,7 @@ async fn metrics_need_the_token_when_one_is_set() {
             .await;
     app.get("/metrics", None).await.problem(401);
     app.get("/metrics", Some("wrong")).await.problem(401);
-    let ok = app.get("/metrics", Some("scrape-secret")).await;
-    assert_eq!(ok.status, StatusCode::OK);
+    app.get("/metrics", Some("scrape-secret")).await.ok();
 }
 
 #[tokio::test]
@@ -813,8 +758,8 @@ async fn re_triage_recomputes_deadlines_from_the_original_submission() {
             Some(&unit.coordinator),
             json!({"priority": "P2", "team_id": unit.team, "reason": "less urgent than it read"}),
         )
-        .await;
-    assert_eq!(retriage.status, StatusCode::OK, "{}", retriage.body);
+        .await
+        .ok();
     let sla = &retriage.body["sla"];
     assert_eq!(sla["priority"], "P2");
     assert_eq!(sla["first_response_due_at"], at(0, 17, 0));
@@ -866,8 +811,11 @@ impl Unit {
 
     /// Requests in the team's queue summary as `token` reads it.
     async fn summary_count(&self, token: &str) -> i64 {
-        let reply = self.app.get("/api/v1/queue/summary", Some(token)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let reply = self
+            .app
+            .get("/api/v1/queue/summary", Some(token))
+            .await
+            .ok();
         let team = reply
             .body
             .as_array()
@@ -911,28 +859,24 @@ async fn an_excluded_coordinator_finds_no_trace_of_the_request_in_reports_or_the
     let (kit_token, _) = unit.app.sign_in("kit@unit.test", PASSWORD).await;
     let hidden = unit.triaged("P1").await;
     let shown = unit.triaged("P1").await;
-    let excluded = unit
-        .app
+    unit.app
         .post(
             &format!("/api/v1/requests/{hidden}/exclusions"),
             Some(&unit.coordinator),
             json!({"user_id": kit["id"]}),
         )
-        .await;
-    assert_eq!(excluded.status, StatusCode::NO_CONTENT, "{}", excluded.body);
+        .await
+        .no_content();
     let hidden_ref = unit.detail(&hidden).await["reference"]
         .as_str()
         .unwrap()
         .to_owned();
     unit.set_time(0, 16, 0);
     unit.tick().await;
-    assert_eq!(
-        unit.app
-            .get(&format!("/api/v1/requests/{hidden}"), Some(&kit_token))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    unit.app
+        .get(&format!("/api/v1/requests/{hidden}"), Some(&kit_token))
+        .await
+        .status_is(404);
 
     let breaches = "sla-breaches?from=2026-11-30&to=2026-11-30";
     let ids = |json: &str| -> Vec<String> {

@@ -172,8 +172,7 @@ async fn api_paths_and_other_methods_keep_their_problems_and_the_api_policy() {
     assert_eq!(nope.header("cache-control"), Some("no-store"));
     assert!(nope.header("cross-origin-opener-policy").is_none());
 
-    let health = app.get("/healthz", None).await;
-    assert_eq!(health.status, StatusCode::OK);
+    let health = app.get("/healthz", None).await.ok();
     assert_eq!(health.header("content-security-policy"), Some(API_POLICY));
 
     for (method, path) in [
