@@ -10,6 +10,7 @@ mod http;
 mod indexes;
 mod integrations;
 mod jobs;
+mod layers;
 mod limits;
 mod openapi;
 mod password_change;
