@@ -85,9 +85,11 @@ const RESPONSES: &[(&str, &str, &str)] = &[
     ("401", "Unauthorized", "No valid access token: missing, expired, tampered, or its session has ended"),
     ("403", "Forbidden", "Your role may not do this (`/problems/forbidden`), or an administrator set your password and you must change it at `POST /api/v1/me/password` first (`/problems/password-change-required`)"),
     ("404", "NotFound", "No such resource, or not one you may see"),
+    ("412", "PreconditionFailed", "Changed since the If-Match ETag"),
     ("413", "PayloadTooLarge", "The body is larger than the configured limit"),
     ("415", "UnsupportedMediaType", "The body must be application/json"),
     ("422", "ValidationError", "Invalid fields, each named in `errors`"),
+    ("428", "PreconditionRequired", "If-Match is required"),
     ("429", "TooManyRequests", "Too many requests from you or your address; wait `Retry-After` seconds"),
     ("500", "InternalError", "An unexpected error; details are in the server log"),
     ("503", "ServiceUnavailable", "The database is unreachable; retry after `Retry-After` seconds"),
@@ -480,6 +482,7 @@ fn add_common_responses(operation: &mut Operation, rate_limited: bool) {
     let has_header = params
         .iter()
         .any(|p| matches!(p.parameter_in, ParameterIn::Header));
+    let if_match = params.iter().find(|p| p.name == "If-Match");
     let has_body = operation.request_body.is_some();
     // Form bodies are OAuth token requests, whose invalid fields are a 400
     // (RFC 6749 §5.2), never a 422.
@@ -493,8 +496,10 @@ fn add_common_responses(operation: &mut Operation, rate_limited: bool) {
         "401" | "403" => secured,
         "429" => rate_limited,
         "404" => has_path,
+        "412" => if_match.is_some(),
         "413" | "415" => has_body,
         "422" => has_json_body,
+        "428" => if_match.is_some_and(|p| matches!(p.required, Required::True)),
         _ => true,
     };
     for (status, name, _) in RESPONSES {
