@@ -66,7 +66,7 @@ pub enum ApiError {
     /// yet; only their own account and the password change are open to them.
     PasswordChangeRequired,
     NotFound,
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     Conflict(String),
     PreconditionFailed(String),
     PreconditionRequired(String),
@@ -297,7 +297,7 @@ impl ResponseError for ApiError {
                 ));
             }
             (_, ApiError::MethodNotAllowed(allowed)) => {
-                response.insert_header((header::ALLOW, *allowed));
+                response.insert_header((header::ALLOW, allowed.as_str()));
             }
             _ => {}
         }

@@ -18,10 +18,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 
 use crate::api::limits::UNLIMITED_PATHS;
-use crate::api::{
-    auth, clients, conversation, export, integration, me, notifications, ops, oversight, queue,
-    reports, requests, rota, sla, teams, users, webhooks,
-};
+use crate::api::{document_endpoints, requests};
 use crate::domain::integrations::{Scope, WebhookEvent};
 use crate::domain::webhook_signature::{
     DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -37,32 +34,8 @@ use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE, UNAVAILABLE_RETRY_
     ),
     servers((url = "http://localhost:8080", description = "A local instance (`nru-helpdesk serve` with the \
         default settings); use your deployment's address instead")),
-    paths(
-        auth::login, auth::refresh_tokens, auth::logout, clients::token,
-        clients::create, clients::list, clients::read, clients::rotate_secret, clients::revoke,
-        integration::submit, integration::list, integration::read, integration::messages,
-        webhooks::create, webhooks::list, webhooks::read, webhooks::delete,
-        webhooks::deliveries, webhooks::redeliver,
-        me::me, me::set_availability, me::change_password,
-        notifications::read_preferences, notifications::set_preferences,
-        notifications::outbox, notifications::retry,
-        users::create, users::list, users::read, users::update,
-        users::disable, users::enable, users::set_password,
-        teams::create, teams::list, teams::read,
-        requests::submit, requests::list, requests::read, requests::edit,
-        requests::withdraw, requests::resolve, requests::reopen, requests::close,
-        requests::request_information, requests::triage, requests::assign, requests::unassign,
-        conversation::post, conversation::list, conversation::timeline,
-        oversight::exclusions, oversight::exclude, oversight::include,
-        oversight::break_glass, oversight::grants, oversight::request_audit, oversight::audit_log,
-        export::export_request,
-        queue::list, queue::summary, queue::claim_next, queue::claim, queue::release, queue::triage_history,
-        sla::acknowledge, sla::events, rota::list, rota::create, rota::remove,
-        reports::response_times, reports::sla_breaches,
-        ops::healthz, ops::readyz, ops::jobs, ops::openapi_yaml,
-    ),
     components(schemas(Problem, FieldError, requests::input::SortOrder, crate::workflows::webhooks::Payload)),
-    modifiers(&CommonResponses),
+    modifiers(&Endpoints, &CommonResponses),
     tags(
         (name = "auth", description = "Sign-in and tokens"),
         (name = "me", description = "Your own account"),
@@ -95,6 +68,15 @@ pub fn openapi_yaml() -> String {
         .unwrap_or_else(|e| format!("# the OpenAPI document could not be rendered: {e}\n"))
 }
 
+/// The operations, from the one list of endpoints in `api` that also routes them.
+struct Endpoints;
+
+impl Modify for Endpoints {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        document_endpoints(openapi);
+    }
+}
+
 struct CommonResponses;
 
 /// Shared error answers, under `components/responses`, by status.
@@ -103,9 +85,11 @@ const RESPONSES: &[(&str, &str, &str)] = &[
     ("401", "Unauthorized", "No valid access token: missing, expired, tampered, or its session has ended"),
     ("403", "Forbidden", "Your role may not do this (`/problems/forbidden`), or an administrator set your password and you must change it at `POST /api/v1/me/password` first (`/problems/password-change-required`)"),
     ("404", "NotFound", "No such resource, or not one you may see"),
+    ("412", "PreconditionFailed", "Changed since the If-Match ETag"),
     ("413", "PayloadTooLarge", "The body is larger than the configured limit"),
     ("415", "UnsupportedMediaType", "The body must be application/json"),
     ("422", "ValidationError", "Invalid fields, each named in `errors`"),
+    ("428", "PreconditionRequired", "If-Match is required"),
     ("429", "TooManyRequests", "Too many requests from you or your address; wait `Retry-After` seconds"),
     ("500", "InternalError", "An unexpected error; details are in the server log"),
     ("503", "ServiceUnavailable", "The database is unreachable; retry after `Retry-After` seconds"),
@@ -498,6 +482,7 @@ fn add_common_responses(operation: &mut Operation, rate_limited: bool) {
     let has_header = params
         .iter()
         .any(|p| matches!(p.parameter_in, ParameterIn::Header));
+    let if_match = params.iter().find(|p| p.name == "If-Match");
     let has_body = operation.request_body.is_some();
     // Form bodies are OAuth token requests, whose invalid fields are a 400
     // (RFC 6749 §5.2), never a 422.
@@ -511,8 +496,10 @@ fn add_common_responses(operation: &mut Operation, rate_limited: bool) {
         "401" | "403" => secured,
         "429" => rate_limited,
         "404" => has_path,
+        "412" => if_match.is_some(),
         "413" | "415" => has_body,
         "422" => has_json_body,
+        "428" => if_match.is_some_and(|p| matches!(p.required, Required::True)),
         _ => true,
     };
     for (status, name, _) in RESPONSES {

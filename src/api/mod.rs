@@ -27,7 +27,11 @@ pub mod teams;
 pub mod users;
 pub mod webhooks;
 
-use actix_web::{web, HttpResponse, Route};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, Route};
+use utoipa::__dev::{SchemaReferences, Tags};
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::OpenApi;
 
 use crate::error::ApiError;
 
@@ -60,320 +64,244 @@ pub(crate) fn uuid_id(value: &str) -> Result<(), validator::ValidationError> {
     Ok(())
 }
 
-/// A resource whose other methods get 405 with an `Allow` header.
-fn resource(path: &str, allow: &'static str, routes: Vec<Route>) -> actix_web::Resource {
-    let mut resource = web::resource(path);
-    for route in routes {
-        resource = resource.route(route);
+/// Routes grouped by path, in the order first added (so no route shadows a
+/// later one): one resource each, which answers its other methods with 405
+/// and an `Allow` header naming the grouped ones.
+#[derive(Default)]
+struct Resources(Vec<(String, Vec<(HttpMethod, Route)>)>);
+
+impl Resources {
+    /// A handler at the path and methods of its `#[utoipa::path]` attribute.
+    fn add<P, F, Args>(&mut self, handler: F)
+    where
+        P: utoipa::Path,
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        for method in P::methods() {
+            let route = web::method(actix_method(&method)).to(handler.clone());
+            self.route(P::path(), method, route);
+        }
     }
-    resource.default_service(web::to(move || async move {
-        Err::<HttpResponse, ApiError>(ApiError::MethodNotAllowed(allow))
-    }))
+
+    fn route(&mut self, path: String, method: HttpMethod, route: Route) {
+        match self.0.iter_mut().find(|(known, _)| *known == path) {
+            Some((_, routes)) => routes.push((method, route)),
+            None => self.0.push((path, vec![(method, route)])),
+        }
+    }
+
+    fn register(self, cfg: &mut web::ServiceConfig) {
+        for (path, mut routes) in self.0 {
+            // `Allow` in one fixed order, whatever the list's: GET first.
+            routes.sort_by(|(a, _), (b, _)| a.cmp(b));
+            let allow = routes
+                .iter()
+                .map(|(method, _)| actix_method(method).as_str().to_owned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut resource = web::resource(path);
+            for (_, route) in routes {
+                resource = resource.route(route);
+            }
+            cfg.service(resource.default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { Err::<HttpResponse, ApiError>(ApiError::MethodNotAllowed(allow)) }
+            })));
+        }
+    }
 }
+
+fn actix_method(method: &HttpMethod) -> Method {
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+/// An endpoint's operation in the document, under the tags of its attribute,
+/// and the schemas it refers to: what `#[openapi(paths(...))]` adds, through
+/// the same (hidden) traits its derive uses.
+fn document<P>(openapi: &mut OpenApi)
+where
+    P: utoipa::Path + Tags<'static> + SchemaReferences,
+{
+    let mut operation = P::operation();
+    let tags = operation.tags.get_or_insert_with(Vec::new);
+    tags.extend(P::tags().into_iter().map(str::to_owned));
+    openapi
+        .paths
+        .add_path_operation(P::path(), P::methods(), operation);
+    let mut schemas = Vec::new();
+    P::schemas(&mut schemas);
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
+}
+
+/// The one list of endpoints, in the order their routes are tried. Each is
+/// declared once, by its `#[utoipa::path]` attribute, which gives both its
+/// route (path and method) and its operation in the OpenAPI document.
+macro_rules! endpoints {
+    ($($module:ident :: $handler:ident),+ $(,)?) => {
+        pastey::paste! {
+            fn add_endpoints(resources: &mut Resources) {
+                $( resources.add::<$module::[<__path_ $handler>], _, _>($module::$handler); )+
+            }
+
+            /// Adds every endpoint's operation to the document.
+            pub(crate) fn document_endpoints(openapi: &mut OpenApi) {
+                $( document::<$module::[<__path_ $handler>]>(openapi); )+
+            }
+        }
+    };
+}
+
+endpoints![
+    ops::healthz,
+    ops::readyz,
+    ops::jobs,
+    ops::openapi_yaml,
+    auth::login,
+    auth::refresh_tokens,
+    auth::logout,
+    me::me,
+    me::set_availability,
+    notifications::read_preferences,
+    notifications::set_preferences,
+    clients::token,
+    clients::list,
+    clients::create,
+    clients::read,
+    clients::rotate_secret,
+    clients::revoke,
+    integration::list,
+    integration::submit,
+    integration::read,
+    integration::messages,
+    webhooks::list,
+    webhooks::create,
+    webhooks::read,
+    webhooks::delete,
+    webhooks::deliveries,
+    webhooks::redeliver,
+    notifications::outbox,
+    export::export_request,
+    notifications::retry,
+    me::change_password,
+    users::list,
+    users::create,
+    users::read,
+    users::update,
+    users::disable,
+    users::enable,
+    users::set_password,
+    teams::list,
+    teams::create,
+    teams::read,
+    requests::list,
+    requests::submit,
+    requests::read,
+    requests::edit,
+    requests::withdraw,
+    requests::resolve,
+    requests::reopen,
+    requests::close,
+    requests::request_information,
+    queue::triage_history,
+    requests::triage,
+    requests::assign,
+    requests::unassign,
+    conversation::list,
+    conversation::post,
+    conversation::timeline,
+    oversight::exclusions,
+    oversight::exclude,
+    oversight::include,
+    oversight::break_glass,
+    oversight::request_audit,
+    queue::claim,
+    queue::release,
+    queue::list,
+    queue::summary,
+    queue::claim_next,
+    sla::acknowledge,
+    sla::events,
+    rota::list,
+    rota::create,
+    rota::remove,
+    reports::response_times,
+    reports::sla_breaches,
+    oversight::grants,
+    oversight::audit_log,
+];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource(
-        "/healthz",
-        "GET",
-        vec![web::get().to(ops::healthz)],
-    ))
-    .service(resource("/readyz", "GET", vec![web::get().to(ops::readyz)]))
-    .service(resource(
-        "/healthz/jobs",
-        "GET",
-        vec![web::get().to(ops::jobs)],
-    ))
-    .service(resource(
-        "/metrics",
-        "GET",
-        vec![web::get().to(ops::metrics)],
-    ))
-    .service(resource(
-        "/openapi.yaml",
-        "GET",
-        vec![web::get().to(ops::openapi_yaml)],
-    ))
-    .service(
-        web::scope("/api/v1")
-            .service(resource(
-                "/auth/login",
-                "POST",
-                vec![web::post().to(auth::login)],
-            ))
-            .service(resource(
-                "/auth/refresh",
-                "POST",
-                vec![web::post().to(auth::refresh_tokens)],
-            ))
-            .service(resource(
-                "/auth/logout",
-                "POST",
-                vec![web::post().to(auth::logout)],
-            ))
-            .service(resource("/me", "GET", vec![web::get().to(me::me)]))
-            .service(resource(
-                "/me/availability",
-                "PUT",
-                vec![web::put().to(me::set_availability)],
-            ))
-            .service(resource(
-                "/me/notification-preferences",
-                "GET, PUT",
-                vec![
-                    web::get().to(notifications::read_preferences),
-                    web::put().to(notifications::set_preferences),
-                ],
-            ))
-            .service(resource(
-                "/auth/token",
-                "POST",
-                vec![web::post().to(clients::token)],
-            ))
-            .service(resource(
-                "/admin/api-clients",
-                "GET, POST",
-                vec![
-                    web::get().to(clients::list),
-                    web::post().to(clients::create),
-                ],
-            ))
-            .service(resource(
-                "/admin/api-clients/{id}",
-                "GET",
-                vec![web::get().to(clients::read)],
-            ))
-            .service(resource(
-                "/admin/api-clients/{id}/rotate-secret",
-                "POST",
-                vec![web::post().to(clients::rotate_secret)],
-            ))
-            .service(resource(
-                "/admin/api-clients/{id}/revoke",
-                "POST",
-                vec![web::post().to(clients::revoke)],
-            ))
-            .service(resource(
-                "/client/requests",
-                "GET, POST",
-                vec![
-                    web::get().to(integration::list),
-                    web::post().to(integration::submit),
-                ],
-            ))
-            .service(resource(
-                "/client/requests/{id}",
-                "GET",
-                vec![web::get().to(integration::read)],
-            ))
-            .service(resource(
-                "/client/requests/{id}/messages",
-                "GET",
-                vec![web::get().to(integration::messages)],
-            ))
-            .service(resource(
-                "/webhooks",
-                "GET, POST",
-                vec![
-                    web::get().to(webhooks::list),
-                    web::post().to(webhooks::create),
-                ],
-            ))
-            .service(resource(
-                "/webhooks/{id}",
-                "GET, DELETE",
-                vec![
-                    web::get().to(webhooks::read),
-                    web::delete().to(webhooks::delete),
-                ],
-            ))
-            .service(resource(
-                "/webhooks/{id}/deliveries",
-                "GET",
-                vec![web::get().to(webhooks::deliveries)],
-            ))
-            .service(resource(
-                "/webhooks/{id}/deliveries/{delivery_id}/redeliver",
-                "POST",
-                vec![web::post().to(webhooks::redeliver)],
-            ))
-            .service(resource(
-                "/admin/outbox",
-                "GET",
-                vec![web::get().to(notifications::outbox)],
-            ))
-            .service(resource(
-                "/admin/requests/{id}/export",
-                "GET",
-                vec![web::get().to(export::export_request)],
-            ))
-            .service(resource(
-                "/admin/outbox/{id}/retry",
-                "POST",
-                vec![web::post().to(notifications::retry)],
-            ))
-            .service(resource(
-                "/me/password",
-                "POST",
-                vec![web::post().to(me::change_password)],
-            ))
-            .service(resource(
-                "/users",
-                "GET, POST",
-                vec![web::get().to(users::list), web::post().to(users::create)],
-            ))
-            .service(resource(
-                "/users/{id}",
-                "GET, PATCH",
-                vec![web::get().to(users::read), web::patch().to(users::update)],
-            ))
-            .service(resource(
-                "/users/{id}/disable",
-                "POST",
-                vec![web::post().to(users::disable)],
-            ))
-            .service(resource(
-                "/users/{id}/enable",
-                "POST",
-                vec![web::post().to(users::enable)],
-            ))
-            .service(resource(
-                "/users/{id}/password",
-                "PUT",
-                vec![web::put().to(users::set_password)],
-            ))
-            .service(resource(
-                "/teams",
-                "GET, POST",
-                vec![web::get().to(teams::list), web::post().to(teams::create)],
-            ))
-            .service(resource(
-                "/teams/{id}",
-                "GET",
-                vec![web::get().to(teams::read)],
-            ))
-            .configure(request_routes),
+    let mut resources = Resources::default();
+    // Scraped by Prometheus, not part of the API's document.
+    resources.route(
+        "/metrics".to_owned(),
+        HttpMethod::Get,
+        web::get().to(ops::metrics),
     );
+    add_endpoints(&mut resources);
+    resources.register(cfg);
 }
 
-fn request_routes(cfg: &mut web::ServiceConfig) {
-    let post = |path: &str, route: Route| resource(path, "POST", vec![route]);
-    let get = |path: &str, route: Route| resource(path, "GET", vec![route]);
-    cfg.service(resource(
-        "/requests",
-        "GET, POST",
-        vec![
-            web::get().to(requests::list),
-            web::post().to(requests::submit),
-        ],
-    ))
-    .service(resource(
-        "/requests/{id}",
-        "GET, PATCH",
-        vec![
-            web::get().to(requests::read),
-            web::patch().to(requests::edit),
-        ],
-    ))
-    .service(post(
-        "/requests/{id}/withdraw",
-        web::post().to(requests::withdraw),
-    ))
-    .service(post(
-        "/requests/{id}/resolve",
-        web::post().to(requests::resolve),
-    ))
-    .service(post(
-        "/requests/{id}/reopen",
-        web::post().to(requests::reopen),
-    ))
-    .service(post(
-        "/requests/{id}/close",
-        web::post().to(requests::close),
-    ))
-    .service(post(
-        "/requests/{id}/request-information",
-        web::post().to(requests::request_information),
-    ))
-    .service(resource(
-        "/requests/{id}/triage",
-        "GET, POST",
-        vec![
-            web::get().to(queue::triage_history),
-            web::post().to(requests::triage),
-        ],
-    ))
-    .service(post(
-        "/requests/{id}/assign",
-        web::post().to(requests::assign),
-    ))
-    .service(post(
-        "/requests/{id}/unassign",
-        web::post().to(requests::unassign),
-    ))
-    .service(resource(
-        "/requests/{id}/messages",
-        "GET, POST",
-        vec![
-            web::get().to(conversation::list),
-            web::post().to(conversation::post),
-        ],
-    ))
-    .service(get(
-        "/requests/{id}/timeline",
-        web::get().to(conversation::timeline),
-    ))
-    .service(resource(
-        "/requests/{id}/exclusions",
-        "GET, POST",
-        vec![
-            web::get().to(oversight::exclusions),
-            web::post().to(oversight::exclude),
-        ],
-    ))
-    .service(resource(
-        "/requests/{id}/exclusions/{user_id}",
-        "DELETE",
-        vec![web::delete().to(oversight::include)],
-    ))
-    .service(post(
-        "/requests/{id}/break-glass",
-        web::post().to(oversight::break_glass),
-    ))
-    .service(get(
-        "/requests/{id}/audit",
-        web::get().to(oversight::request_audit),
-    ))
-    .service(post("/requests/{id}/claim", web::post().to(queue::claim)))
-    .service(post(
-        "/requests/{id}/release",
-        web::post().to(queue::release),
-    ))
-    .service(get("/queue", web::get().to(queue::list)))
-    .service(get("/queue/summary", web::get().to(queue::summary)))
-    .service(post("/queue/claim-next", web::post().to(queue::claim_next)))
-    .service(post(
-        "/requests/{id}/acknowledge",
-        web::post().to(sla::acknowledge),
-    ))
-    .service(get("/requests/{id}/sla-events", web::get().to(sla::events)))
-    .service(resource(
-        "/rota",
-        "GET, POST",
-        vec![web::get().to(rota::list), web::post().to(rota::create)],
-    ))
-    .service(resource(
-        "/rota/{id}",
-        "DELETE",
-        vec![web::delete().to(rota::remove)],
-    ))
-    .service(get(
-        "/reports/response-times",
-        web::get().to(reports::response_times),
-    ))
-    .service(get(
-        "/reports/sla-breaches",
-        web::get().to(reports::sla_breaches),
-    ))
-    .service(get("/break-glass", web::get().to(oversight::grants)))
-    .service(get("/audit", web::get().to(oversight::audit_log)));
+#[cfg(test)]
+mod tests {
+    use actix_web::http::{header, Method, StatusCode};
+    use actix_web::{test, App};
+    use utoipa::OpenApi;
+
+    /// Every documented path is routed with exactly its documented methods:
+    /// another method is refused with an `Allow` naming those.
+    #[actix_web::test]
+    async fn the_document_names_the_allowed_methods() {
+        let app = test::init_service(App::new().configure(super::routes)).await;
+        for (path, item) in super::doc::ApiDoc::openapi().paths.paths {
+            let documented = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+            ];
+            let allow = documented
+                .iter()
+                .filter(|(_, present)| *present)
+                .map(|(method, _)| *method)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let uri = path
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "x"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let request = test::TestRequest::default()
+                .method(Method::TRACE)
+                .uri(&uri)
+                .to_request();
+            let response = test::call_service(&app, request).await;
+            assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+            let allowed = response.headers().get(header::ALLOW);
+            assert_eq!(
+                allowed.and_then(|v| v.to_str().ok()),
+                Some(allow.as_str()),
+                "{path}"
+            );
+        }
+    }
 }

@@ -254,8 +254,6 @@ pub async fn read(
     request_body = EditRequest,
     responses(
         (status = 200, description = "Edited", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
-        (status = 412, description = "Changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is required", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -328,7 +326,6 @@ macro_rules! action_endpoint {
             responses(
                 (status = 200, description = $doc, body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
                 (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
-                (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
             ),
             security(("bearer" = []))
         )]
@@ -397,7 +394,6 @@ action_endpoint!(
     responses(
         (status = 200, description = "Triaged into a team's queue", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
         (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -448,7 +444,6 @@ pub async fn triage(
     responses(
         (status = 200, description = "Assigned", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
         (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -484,7 +479,6 @@ pub async fn assign(
     responses(
         (status = 200, description = "Back in the team's queue", body = GuidanceRequest, headers(("ETag" = String, description = "The new version"))),
         (status = 409, description = "Not allowed from the request's current status", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the If-Match ETag", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
