@@ -18,7 +18,7 @@ use crate::db::schema::{
 };
 use crate::db::{Db, DbConnection};
 use crate::domain::accounts::Skill;
-use crate::domain::accounts::{Organisation, Region};
+use crate::domain::accounts::{Organisation, Region, Role};
 use crate::domain::lifecycle::Status;
 use crate::domain::requests::{reference, Category, Priority, Urgency};
 use crate::domain::sla::SlaPolicies;
@@ -92,12 +92,13 @@ fn id_at(at: NaiveDateTime, rng: &mut StdRng) -> String {
         .to_string()
 }
 
-fn user(id: String, n: usize, role: &str, plan: &Plan) -> UserRow {
-    let practitioner = role == "practitioner";
+fn user(id: String, n: usize, role: Role, plan: &Plan) -> UserRow {
+    let practitioner = role == Role::Practitioner;
+    let name = role.as_str();
     UserRow {
-        email: format!("{role}-{n:05}@synthetic.invalid"),
-        display_name: format!("{} {n}", capitalise(role)),
-        role: role.to_owned(),
+        email: format!("{name}-{n:05}@synthetic.invalid"),
+        display_name: format!("{} {n}", capitalise(name)),
+        role,
         organisation: practitioner.then(|| {
             Organisation::ALL[n % Organisation::ALL.len()]
                 .as_str()
@@ -106,7 +107,7 @@ fn user(id: String, n: usize, role: &str, plan: &Plan) -> UserRow {
         region: practitioner.then(|| Region::ALL[n % Region::ALL.len()].as_str().to_owned()),
         password_hash: plan.password_hash.clone(),
         active: true,
-        available: role == "specialist",
+        available: role == Role::Specialist,
         max_open_requests: None,
         created_at: plan.now - Duration::days(DAYS + 1),
         updated_at: plan.now - Duration::days(DAYS + 1),
@@ -138,7 +139,7 @@ fn cast(conn: &mut DbConnection, plan: &Plan, rng: &mut StdRng) -> anyhow::Resul
     let mut rows = Vec::new();
     let mut practitioners = Vec::new();
     for n in 0..practitioner_count {
-        let row = user(id_at(start, rng), n, "practitioner", plan);
+        let row = user(id_at(start, rng), n, Role::Practitioner, plan);
         let organisation = Organisation::ALL[n % Organisation::ALL.len()];
         let region = Region::ALL[n % Region::ALL.len()];
         practitioners.push((row.id.clone(), organisation, region));
@@ -158,7 +159,7 @@ fn cast(conn: &mut DbConnection, plan: &Plan, rng: &mut StdRng) -> anyhow::Resul
         };
         let mut specialists = Vec::new();
         for n in (t..SPECIALISTS).step_by(plan.teams.len()) {
-            let row = user(id_at(start, rng), n, "specialist", plan);
+            let row = user(id_at(start, rng), n, Role::Specialist, plan);
             members.push((team.id.clone(), row.id.clone()));
             if let Some(skill) = skill {
                 skills.push((row.id.clone(), skill.as_str()));
@@ -170,7 +171,7 @@ fn cast(conn: &mut DbConnection, plan: &Plan, rng: &mut StdRng) -> anyhow::Resul
         team_rows.push(team);
     }
     for n in 0..COORDINATORS {
-        let row = user(id_at(start, rng), n, "coordinator", plan);
+        let row = user(id_at(start, rng), n, Role::Coordinator, plan);
         for (team_id, _) in &team_list {
             members.push((team_id.clone(), row.id.clone()));
         }

@@ -101,7 +101,7 @@ fn tokens(
         .keys
         .issue(
             &account.user_id,
-            &account.role,
+            account.role.as_str(),
             session_id,
             chrono::Utc::now(),
         )

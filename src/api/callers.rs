@@ -12,7 +12,6 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::api::state::AppState;
 use crate::auth::{Caller, ClientCaller, OwnAccountCaller};
-use crate::domain::accounts::Role;
 use crate::domain::integrations::parse_scopes;
 use crate::error::ApiError;
 use crate::store;
@@ -70,8 +69,7 @@ impl Caller {
                 .read(move |conn| Ok(store::sessions::live_account(conn, &lookup.0, &lookup.1)?))
                 .await?
                 .ok_or_else(|| unauthorized("the session has ended or the account is disabled"))?;
-            let role = Role::parse(&account.role)
-                .ok_or_else(|| ApiError::internal("stored role is unknown"))?;
+            let role = account.role;
             let caller = Caller {
                 user_id,
                 session_id,

@@ -166,8 +166,7 @@ pub async fn create(
             let user = store::users::find(conn, &row.user_id)?
                 .filter(|u| u.active)
                 .ok_or_else(|| ApiError::field("user_id", "no active user with this id"))?;
-            let role = Role::parse(&user.role)
-                .ok_or_else(|| ApiError::internal("a stored user has an unknown role"))?;
+            let role = user.role;
             if !duty.may_be_held_by(role) {
                 return Err(ApiError::field(
                     "user_id",

@@ -56,7 +56,7 @@ impl TryFrom<UserRecord> for User {
         let corrupt =
             |what: &str| ApiError::internal(format!("user {} has an unknown {what}", row.id));
         Ok(User {
-            role: row.role()?,
+            role: row.role,
             organisation: row
                 .organisation
                 .as_deref()

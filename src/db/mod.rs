@@ -26,6 +26,8 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+mod vocabulary;
+
 /// Which backend a database URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbTarget {

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::accounts::Role;
+
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::DbConnection;
 
@@ -149,7 +151,7 @@ pub fn revoke_all_for_user_except(
 #[derive(Debug, Clone, Queryable)]
 pub struct LiveAccount {
     /// The role as stored now.
-    pub role: String,
+    pub role: Role,
     /// The account must change a password an admin set before anything else.
     pub password_change_required: bool,
 }

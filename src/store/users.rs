@@ -13,7 +13,7 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub organisation: Option<String>,
     pub region: Option<String>,
     pub password_hash: String,
@@ -27,19 +27,11 @@ pub struct UserRow {
     pub password_change_required: bool,
 }
 
-impl UserRow {
-    /// The stored role; a value outside the CHECK constraint is a corrupt row.
-    pub fn role(&self) -> QueryResult<Role> {
-        Role::parse(&self.role)
-            .ok_or_else(|| super::corrupt(format!("user {} has unknown role", self.id)))
-    }
-}
-
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub display_name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub organisation: Option<Option<String>>,
     pub region: Option<Option<String>>,
     pub available: Option<bool>,

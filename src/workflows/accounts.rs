@@ -110,7 +110,7 @@ pub fn create(
         id: store::new_id(),
         email: normalise_email(&account.email),
         display_name: account.display_name.trim().to_owned(),
-        role: account.role.as_str().to_owned(),
+        role: account.role,
         organisation: account.organisation.map(|o| o.as_str().to_owned()),
         region: account.region.map(|r| r.as_str().to_owned()),
         password_hash,
@@ -139,7 +139,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<UserRecord, ApiError> {
     let current = store::users::load_record(conn, id)?.ok_or(ApiError::NotFound)?;
-    let current_role = current.row.role()?;
+    let current_role = current.row.role;
     let role = changes.role.unwrap_or(current_role);
     if role != current_role && current_role == Role::Admin {
         if actor_id == id {
@@ -195,7 +195,7 @@ pub fn update(
         id,
         &UserChanges {
             display_name: changes.display_name.as_deref().map(|n| n.trim().to_owned()),
-            role: changes.role.map(|r| r.as_str().to_owned()),
+            role: changes.role,
             organisation: changes
                 .organisation
                 .map(|o| o.map(|o| o.as_str().to_owned())),
@@ -229,7 +229,7 @@ pub fn set_active(
         if actor_id == id {
             return Err(ApiError::conflict("you cannot disable your own account"));
         }
-        if current.role()? == Role::Admin {
+        if current.role == Role::Admin {
             guard_last_admin(conn)?;
         }
     }

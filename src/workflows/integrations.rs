@@ -152,7 +152,7 @@ fn requester_for(
     let user = store::users::find_by_email(conn, &normalise_email(email))?
         .filter(|u| {
             u.active
-                && u.role == Role::Practitioner.as_str()
+                && u.role == Role::Practitioner
                 && u.organisation.as_deref() == Some(client.organisation.as_str())
         })
         .ok_or_else(|| ApiError::field("on_behalf_of", NOT_A_PRACTITIONER))?;

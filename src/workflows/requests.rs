@@ -181,7 +181,7 @@ pub fn assign(
     let assignee = store::users::load_record(conn, assignee_id)?
         .ok_or_else(|| ApiError::field("assignee_id", "no such user"))?;
     let fits = assignee.row.active
-        && assignee.row.role()? == Role::Specialist
+        && assignee.row.role == Role::Specialist
         && seen
             .row
             .team_id
@@ -689,7 +689,7 @@ pub fn exclude(
     }
     let user = store::users::find(conn, user_id)?
         .ok_or_else(|| ApiError::field("user_id", "no such user"))?;
-    if !user.role()?.works_requests() {
+    if !user.role.works_requests() {
         return Err(ApiError::field(
             "user_id",
             "only specialists and coordinators can be excluded",

@@ -86,7 +86,7 @@ pub fn start(
 /// Who a sign-in or refresh is for, as stored now.
 pub struct Account {
     pub user_id: String,
-    pub role: String,
+    pub role: crate::domain::accounts::Role,
     pub password_change_required: bool,
 }
 

@@ -11,7 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("clock", &[]),
     ("error", &[]),
     ("config", &["domain"]),
-    ("db", &["config", "error"]),
+    ("db", &["config", "domain", "error"]),
     ("store", &["db", "domain"]),
     ("metrics", &["store"]),
     ("auth", &["config", "domain", "error"]),
