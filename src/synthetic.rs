@@ -329,16 +329,16 @@ impl Builder<'_> {
                         to: Status,
                         when: NaiveDateTime,
                         actor: Option<&str>| {
-            let from = row.status.clone();
+            let from = row.status.as_str();
             rows.transitions.push(TransitionRow {
                 id: id_at(when, &mut this.rng),
                 request_id: row.id.clone(),
-                from_status: from.clone(),
+                from_status: from.into(),
                 to_status: to.as_str().into(),
                 actor_id: actor.map(str::to_owned),
                 at: when,
             });
-            transitions.push((from.clone(), to.as_str().into(), when));
+            transitions.push((from.into(), to.as_str().into(), when));
             this.audit(
                 rows,
                 when,
@@ -347,7 +347,7 @@ impl Builder<'_> {
                 &row.id.clone(),
                 serde_json::json!({"from": from, "to": to.as_str()}),
             );
-            row.status = to.as_str().into();
+            row.status = to;
             row.updated_at = when;
             row.version += 1;
         };
@@ -412,7 +412,7 @@ impl Builder<'_> {
                         }
                     }
                     at = at.max(created + against(&mut self.rng, resolution_target));
-                    if at < now && row.status == Status::Assigned.as_str() {
+                    if at < now && row.status == Status::Assigned {
                         row.resolved_at = Some(at);
                         step(
                             self,

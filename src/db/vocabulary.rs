@@ -13,6 +13,7 @@ use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 use crate::domain::accounts::Role;
+use crate::domain::lifecycle::Status;
 
 /// Reads a stored value of a vocabulary.
 fn parsed<T>(text: String, parse: fn(&str) -> Option<T>, what: &str) -> deserialize::Result<T> {
@@ -84,7 +85,7 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(Role => "role");
+stored_as_text!(Role => "role", Status => "status");
 
 #[cfg(test)]
 mod tests {

@@ -29,7 +29,7 @@ fn context(row: &RequestRow, extra: Value) -> Value {
     let mut context = json!({
         "request_id": row.id,
         "reference": row.reference,
-        "status": row.status.replace('_', " "),
+        "status": row.status.as_str().replace('_', " "),
         "priority": row.priority,
         "due_at": (row.due_at != NO_DEADLINE).then(|| local_time(row.due_at)),
     });

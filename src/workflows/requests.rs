@@ -24,8 +24,8 @@ use crate::store::requests::{NewRequest, RequestChanges, RequestRow};
 use crate::store::{self, access::GrantRow};
 use crate::workflows::audit_trail::Audited;
 use crate::workflows::lifecycle::{
-    apply_action, changed_since, check_version, facts_of, load_for_action, load_visible,
-    parse_status, Actor, Seen,
+    apply_action, changed_since, check_version, facts_of, load_for_action, load_visible, Actor,
+    Seen,
 };
 
 /// Loads a request to show it (`what`: e.g. `request.read`); a staff read
@@ -421,7 +421,7 @@ pub fn edit(
                 .into(),
         )
     })?;
-    let status = parse_status(&seen.row)?;
+    let status = seen.row.status;
     let allowed = match seen.access {
         Access::Requester => status.is_open(),
         Access::Staff => actor.role == Role::Coordinator && !status.is_final(),
@@ -536,7 +536,7 @@ pub fn post_message(
     now: NaiveDateTime,
 ) -> Result<(MessageRow, RequestRow), ApiError> {
     let seen = load_visible(conn, actor, id, now)?;
-    let status = parse_status(&seen.row)?;
+    let status = seen.row.status;
     let mut row = seen.row.clone();
     match seen.access {
         Access::Requester => {

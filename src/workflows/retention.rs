@@ -8,7 +8,6 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{Db, DbConnection};
-use crate::domain::lifecycle::Status;
 use crate::domain::retention::{self, Finished, Period};
 use crate::error::ApiError;
 use crate::store;
@@ -38,9 +37,7 @@ fn redact_batch(
     let mut redacted = Vec::new();
     for row in &candidates {
         let finished = Finished {
-            status: Status::parse(&row.status).ok_or_else(|| {
-                ApiError::internal(format!("request {} has unknown status", row.id))
-            })?,
+            status: row.status,
             closed_at: row.closed_at,
             withdrawn_at: row.withdrawn_at,
             resolved_at: row.resolved_at,

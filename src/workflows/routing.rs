@@ -130,11 +130,9 @@ pub fn auto_assign(
     skip_user: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<RequestRow, ApiError> {
-    let (Some(team_id), None, Some(Status::Triaged)) = (
-        row.team_id.clone(),
-        row.assignee_id.as_ref(),
-        Status::parse(&row.status),
-    ) else {
+    let (Some(team_id), None, Status::Triaged) =
+        (row.team_id.clone(), row.assignee_id.as_ref(), row.status)
+    else {
         return Ok(row);
     };
     let mut candidates = queue::candidates(conn, &team_id, &row.id)?;
@@ -193,7 +191,7 @@ pub fn rebalance_team(
         after = Some(queue::QueueKey::of(last));
         for row in page
             .into_iter()
-            .filter(|r| r.assignee_id.is_none() && r.status == Status::Triaged.as_str())
+            .filter(|r| r.assignee_id.is_none() && r.status == Status::Triaged)
         {
             let skill = skill_for(conn, &row.id)?;
             auto_assign(conn, row, skill, None, now)?;

@@ -11,7 +11,6 @@ use crate::domain::deadlines::{
     self, Assessment, ClockKind, Crossing, EventKind, Facts, Run, SlaState,
 };
 use crate::domain::integrations::WebhookEvent;
-use crate::domain::lifecycle::Status;
 use crate::domain::requests::Priority;
 use crate::domain::sla::SlaPolicies;
 use crate::error::ApiError;
@@ -60,8 +59,7 @@ pub fn compute(
         return Ok(None);
     };
     let policy = policies.for_priority(priority);
-    let status =
-        Status::parse(&row.status).ok_or_else(|| ApiError::internal("stored status is unknown"))?;
+    let status = row.status;
     let is_p1 = priority == Priority::P1;
     let ack_started_at = existing
         .and_then(|s| s.ack_started_at)

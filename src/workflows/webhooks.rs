@@ -92,7 +92,7 @@ pub fn payload(
         data: PayloadData {
             request_id: row.id.clone(),
             reference: row.reference.clone(),
-            status: row.status.clone(),
+            status: row.status.as_str().to_owned(),
             priority: row.priority.clone(),
             updated_at: row.updated_at.and_utc(),
             detail,
