@@ -27,6 +27,8 @@ use serde_json::json;
 
 use nru_helpdesk::config::{DatabaseSettings, Secret, SqliteSynchronous};
 use nru_helpdesk::db::{Db, DbConnection};
+use nru_helpdesk::domain::accounts::{Organisation, Region};
+use nru_helpdesk::domain::requests::{Category, ContactMethod, Urgency};
 use nru_helpdesk::store::requests::{NewRequest, RequestRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -281,16 +283,16 @@ fn floor_row(requester: &str, n: u64) -> RequestRow {
         requester_id: requester.to_owned(),
         title: "Benchmark request".into(),
         description: "Placeholder text for the load benchmark.".into(),
-        category: "child_sexual_exploitation".into(),
-        urgency: "high".into(),
-        organisation: "police".into(),
-        region: "london".into(),
+        category: Category::ChildSexualExploitation,
+        urgency: Urgency::High,
+        organisation: Organisation::Police,
+        region: Region::London,
         local_reference: None,
         yp_age: Some(14),
         yp_age_band: None,
         yp_gender: None,
         yp_flags: String::new(),
-        contact_method: "email".into(),
+        contact_method: ContactMethod::Email,
         contact_times: None,
         created_at: now,
     })

@@ -20,7 +20,7 @@ use crate::db::{Db, DbConnection};
 use crate::domain::accounts::Skill;
 use crate::domain::accounts::{Organisation, Region, Role};
 use crate::domain::lifecycle::Status;
-use crate::domain::requests::{reference, Category, Priority, Urgency};
+use crate::domain::requests::{reference, Category, ContactMethod, Priority, Urgency};
 use crate::domain::sla::SlaPolicies;
 use crate::domain::triage::TriageConfig;
 use crate::store::audit::AuditRow;
@@ -299,16 +299,16 @@ impl Builder<'_> {
             requester_id: requester.clone(),
             title: "Synthetic request".into(),
             description: "Synthetic description for load testing.".into(),
-            category: pick(&mut self.rng, Category::ALL).as_str().into(),
-            urgency: pick(&mut self.rng, Urgency::ALL).as_str().into(),
-            organisation: organisation.as_str().into(),
-            region: region.as_str().into(),
+            category: pick(&mut self.rng, Category::ALL),
+            urgency: pick(&mut self.rng, Urgency::ALL),
+            organisation,
+            region,
             local_reference: None,
             yp_age: Some(self.rng.random_range(10..18)),
             yp_age_band: None,
             yp_gender: None,
             yp_flags: String::new(),
-            contact_method: "email".into(),
+            contact_method: ContactMethod::Email,
             contact_times: None,
             created_at: created,
         });
@@ -354,7 +354,7 @@ impl Builder<'_> {
         // Walk the lifecycle as far as time allows.
         at += minutes(&mut self.rng, 1, 60);
         if at < now && self.rng.random_range(0..100) < 99 {
-            row.priority = Some(priority.as_str().into());
+            row.priority = Some(priority);
             row.team_id = Some(team_id.clone());
             row.triaged_at = Some(at);
             step(self, rows, &mut row, Status::Triaged, at, None);

@@ -193,9 +193,8 @@ pub async fn acknowledge(
                 "only the assignee or a coordinator on duty may acknowledge",
             ));
         }
-        let needs_it = store::sla::find(conn, &id)?.is_some_and(|f| {
-            f.ack_started_at.is_some() && seen.row.priority.as_deref() == Some("P1")
-        });
+        let needs_it = store::sla::find(conn, &id)?
+            .is_some_and(|f| f.ack_started_at.is_some() && seen.row.priority == Some(Priority::P1));
         if !needs_it {
             return Err(ApiError::conflict(
                 "only an immediate-risk (P1) request needs acknowledging",

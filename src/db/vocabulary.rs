@@ -8,12 +8,14 @@ use diesel::deserialize::{self, FromSql};
 use diesel::dsl::AsExprOf;
 use diesel::expression::AsExpression;
 use diesel::pg::Pg;
+use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
-use crate::domain::accounts::Role;
+use crate::domain::accounts::{Organisation, Region, Role};
 use crate::domain::lifecycle::Status;
+use crate::domain::requests::{AgeBand, Category, ContactMethod, Gender, Priority, Urgency};
 
 /// Reads a stored value of a vocabulary.
 fn parsed<T>(text: String, parse: fn(&str) -> Option<T>, what: &str) -> deserialize::Result<T> {
@@ -55,6 +57,24 @@ macro_rules! stored_as_text {
             }
         }
 
+        impl<DB: diesel::backend::Backend> ToSql<Text, DB> for $vocabulary
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl<DB: diesel::backend::Backend> ToSql<Nullable<Text>, DB> for $vocabulary
+        where
+            Self: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <Self as ToSql<Text, DB>>::to_sql(self, out)
+            }
+        }
+
         impl AsExpression<Text> for $vocabulary {
             type Expression = AsExprOf<&'static str, Text>;
             fn as_expression(self) -> Self::Expression {
@@ -85,7 +105,18 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(Role => "role", Status => "status");
+stored_as_text!(
+    Role => "role",
+    Status => "status",
+    Category => "category",
+    Urgency => "urgency",
+    Priority => "priority",
+    Organisation => "organisation",
+    Region => "region",
+    AgeBand => "age band",
+    Gender => "gender",
+    ContactMethod => "contact method",
+);
 
 #[cfg(test)]
 mod tests {

@@ -94,7 +94,10 @@ impl QueueKey {
     pub fn of(row: &RequestRow) -> QueueKey {
         QueueKey {
             due_at: row.due_at,
-            priority: row.priority.clone().unwrap_or_default(),
+            priority: row
+                .priority
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
             id: row.id.clone(),
         }
     }

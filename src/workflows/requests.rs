@@ -118,9 +118,9 @@ pub fn triage(
         return Err(ApiError::field("team_id", "no such team"));
     }
     let changes = RequestChanges {
-        priority: Some(Some(priority.as_str().to_owned())),
+        priority: Some(Some(priority)),
         team_id: Some(Some(team_id.to_owned())),
-        category: category.map(|c| c.as_str().to_owned()),
+        category,
         triaged_at: Some(Some(seen.row.triaged_at.unwrap_or(now))),
         ..Default::default()
     };
@@ -295,13 +295,14 @@ pub fn submit(
     let requester = store::users::find(conn, requester_id)?.ok_or(ApiError::NotFound)?;
     let organisation = submission
         .organisation
-        .map(|o| o.as_str().to_owned())
-        .or(requester.organisation)
+        .or(requester
+            .organisation
+            .as_deref()
+            .and_then(Organisation::parse))
         .ok_or_else(|| ApiError::field("organisation", "required: your profile has none"))?;
     let region = submission
         .region
-        .map(|r| r.as_str().to_owned())
-        .or(requester.region)
+        .or(requester.region.as_deref().and_then(Region::parse))
         .ok_or_else(|| ApiError::field("region", "required: your profile has none"))?;
     // The year's reference counter stays locked from the moment it is taken
     // until commit, so the request is stored with its id as a stand-in and
@@ -315,8 +316,8 @@ pub fn submit(
         requester_id: requester_id.to_owned(),
         title: submission.title.trim().to_owned(),
         description: submission.description.trim().to_owned(),
-        category: submission.category.as_str().to_owned(),
-        urgency: submission.urgency.as_str().to_owned(),
+        category: submission.category,
+        urgency: submission.urgency,
         organisation,
         region,
         local_reference: submission
@@ -324,10 +325,10 @@ pub fn submit(
             .as_ref()
             .map(|r| r.trim().to_owned()),
         yp_age: submission.age,
-        yp_age_band: submission.age_band.map(|b| b.as_str().to_owned()),
-        yp_gender: submission.gender.map(|g| g.as_str().to_owned()),
+        yp_age_band: submission.age_band,
+        yp_gender: submission.gender,
         yp_flags: flags_to_text(&submission.flags),
-        contact_method: submission.contact_method.as_str().to_owned(),
+        contact_method: submission.contact_method,
         contact_times: submission
             .contact_times
             .as_ref()
@@ -358,10 +359,8 @@ pub fn submit(
     let decision = triage.decide(&TriageFacts {
         category: submission.category,
         urgency: submission.urgency,
-        region: Region::parse(&row.region)
-            .ok_or_else(|| ApiError::internal("stored region is unknown"))?,
-        organisation: Organisation::parse(&row.organisation)
-            .ok_or_else(|| ApiError::internal("stored organisation is unknown"))?,
+        region: row.region,
+        organisation: row.organisation,
         flags: &submission.flags,
         title: &row.title,
         description: &row.description,
@@ -437,7 +436,7 @@ pub fn edit(
     let age = edit.age.unwrap_or(row.yp_age);
     let band = match edit.age_band {
         Some(band) => band,
-        None => row.yp_age_band.as_deref().and_then(AgeBand::parse),
+        None => row.yp_age_band,
     };
     if let Some((field, message)) = age_problem(age, band) {
         return Err(ApiError::Validation(vec![FieldError::new(field, message)]));
@@ -462,10 +461,10 @@ pub fn edit(
             .as_ref()
             .map(|r| r.as_ref().map(trimmed)),
         yp_age: edit.age,
-        yp_age_band: edit.age_band.map(|b| b.map(|b| b.as_str().to_owned())),
-        yp_gender: edit.gender.map(|g| g.map(|g| g.as_str().to_owned())),
+        yp_age_band: edit.age_band,
+        yp_gender: edit.gender,
         yp_flags: edit.flags.as_deref().map(flags_to_text),
-        contact_method: edit.contact_method.map(|m| m.as_str().to_owned()),
+        contact_method: edit.contact_method,
         contact_times: edit.contact_times.as_ref().map(|t| t.as_ref().map(trimmed)),
         ..Default::default()
     };

@@ -21,8 +21,7 @@ use crate::workflows::lifecycle::{apply_action, load_visible, Actor, Seen};
 
 /// A P1 or immediate-risk request needs the duty coordinators at once.
 pub fn is_immediate_risk(row: &RequestRow) -> bool {
-    row.urgency == Urgency::ImmediateRisk.as_str()
-        || row.priority.as_deref() == Some(Priority::P1.as_str())
+    row.urgency == Urgency::ImmediateRisk || row.priority == Some(Priority::P1)
 }
 
 pub const IMMEDIATE_RISK_EVENT: &str = "immediate_risk";
@@ -44,7 +43,7 @@ pub fn record_decision(
             request_id: row.id.clone(),
             rule: rule.map(str::to_owned),
             reason: reason.to_owned(),
-            priority: row.priority.clone(),
+            priority: row.priority.map(|p| p.as_str().to_owned()),
             team_id: row.team_id.clone(),
             skill: skill.map(|s| s.as_str().to_owned()),
             actor_id: actor_id.map(str::to_owned),
@@ -68,7 +67,7 @@ pub fn triage_new(
     let row = match &team {
         Some(team) => {
             let changes = RequestChanges {
-                priority: Some(Some(decision.priority.as_str().to_owned())),
+                priority: Some(Some(decision.priority)),
                 team_id: Some(Some(team.id.clone())),
                 triaged_at: Some(Some(now)),
                 ..Default::default()

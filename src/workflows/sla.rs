@@ -55,7 +55,7 @@ pub fn compute(
     history: &History<'_>,
     now: NaiveDateTime,
 ) -> Result<Option<Computed>, ApiError> {
-    let Some(priority) = row.priority.as_deref().and_then(Priority::parse) else {
+    let Some(priority) = row.priority else {
         return Ok(None);
     };
     let policy = policies.for_priority(priority);

@@ -93,7 +93,7 @@ pub fn payload(
             request_id: row.id.clone(),
             reference: row.reference.clone(),
             status: row.status.as_str().to_owned(),
-            priority: row.priority.clone(),
+            priority: row.priority.map(|p| p.as_str().to_owned()),
             updated_at: row.updated_at.and_utc(),
             detail,
         },
@@ -171,6 +171,8 @@ pub fn redeliver(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::accounts::{Organisation, Region};
+    use crate::domain::requests::{Category, ContactMethod, Gender, Urgency};
     use crate::store::requests::NewRequest;
 
     #[test]
@@ -184,16 +186,16 @@ mod tests {
             requester_id: "u1".into(),
             title: "Secret title".into(),
             description: "Secret description".into(),
-            category: "modern_slavery".into(),
-            urgency: "high".into(),
-            organisation: "police".into(),
-            region: "london".into(),
+            category: Category::ModernSlavery,
+            urgency: Urgency::High,
+            organisation: Organisation::Police,
+            region: Region::London,
             local_reference: Some("Secret local ref".into()),
             yp_age: Some(15),
             yp_age_band: None,
-            yp_gender: Some("female".into()),
+            yp_gender: Some(Gender::Female),
             yp_flags: "in_care".into(),
-            contact_method: "email".into(),
+            contact_method: ContactMethod::Email,
             contact_times: Some("Secret times".into()),
             created_at: at,
         });
