@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use nru_helpdesk::api::extract::json_body;
-use nru_helpdesk::api::requests::SubmitRequest;
+use nru_helpdesk::api::requests::input::SubmitRequest;
 use nru_helpdesk::domain::requests::age_problem;
 use nru_helpdesk::error::ApiError;
 
