@@ -58,21 +58,47 @@ impl DbTarget {
                 diesel::PgConnection::establish(url).map(DbConnection::Postgresql)
             }
             DbTarget::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path)?;
-                // WAL lets readers run beside the writer; the busy timeout makes a
-                // second connection or process wait instead of failing. It comes
-                // first: the pool opens connections at once, and switching a new
-                // file to WAL takes a lock the others must wait for.
-                conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
-                    synchronous.as_str()
-                ))
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Sqlite(conn))
+                // Switching a new file to WAL takes an exclusive lock, and a
+                // process that meets it (another replica starting on the same
+                // file) can be told "database is locked" at once, without the
+                // busy timeout: it tries again for as long as that timeout.
+                let deadline = std::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+                loop {
+                    match open_sqlite(path, synchronous) {
+                        Err(e)
+                            if e.to_string().contains("database is locked")
+                                && std::time::Instant::now() < deadline =>
+                        {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        opened => return opened.map(DbConnection::Sqlite),
+                    }
+                }
             }
         }
     }
+}
+
+/// How long a SQLite connection waits for another's lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn open_sqlite(
+    path: &str,
+    synchronous: SqliteSynchronous,
+) -> ConnectionResult<diesel::SqliteConnection> {
+    let mut conn = diesel::SqliteConnection::establish(path)?;
+    // WAL lets readers run beside the writer; the busy timeout makes a
+    // second connection or process wait instead of failing. It comes first:
+    // the pool opens connections at once, and switching a new file to WAL
+    // takes a lock the others must wait for.
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+        SQLITE_BUSY_TIMEOUT.as_millis(),
+        synchronous.as_str()
+    ))
+    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
 }
 
 /// Runs one query, written once, on whichever backend `$conn` holds: `$c`
